@@ -1,0 +1,52 @@
+# Questions Numériques portal. `make` alone lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PORT ?= 8000
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install run test check lint format migrate content admin-user clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+install: $(UV) ## Install the locked dependencies into .venv
+	$(UV) sync --frozen --python $(PYTHON)
+
+migrate: install ## Apply database migrations
+	$(MANAGE) migrate --noinput
+
+content: migrate ## Load the brochure's content (idempotent) and the local admin account
+	$(MANAGE) load_content
+	$(MANAGE) ensure_admin
+
+run: content ## Install, migrate, load the content and serve on http://127.0.0.1:$PORT/
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+check: install ## Django checks, migrations up to date, ruff lint and format
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(MANAGE) check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(MANAGE) makemigrations --check --dry-run --noinput
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: check ## Install, run the checks, then the whole test suite
+	$(VENV)/bin/pytest
+
+format: install ## Fix lint and formatting in place
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## Remove the virtualenvs and local data under var/
+	rm -rf $(VENV) $(TOOLS) var/*.sqlite3 var/media var/static var/test-media

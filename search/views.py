@@ -1,0 +1,23 @@
+from django.core.paginator import Paginator
+from django.template.response import TemplateResponse
+from django.utils.translation import get_language
+
+from wagtail.models import Locale, Page
+
+
+def search(request):
+    """Full-text search over the live, public pages of the current language."""
+    query = request.GET.get("q", "").strip()[:200]
+    results = Page.objects.none()
+    if query:
+        locale = Locale.objects.filter(language_code=get_language()).first()
+        pages = Page.objects.live().public().specific()
+        if locale:
+            pages = pages.filter(locale=locale)
+        results = pages.search(query)
+    page_obj = Paginator(results, 10).get_page(request.GET.get("page"))
+    return TemplateResponse(
+        request,
+        "search/search.html",
+        {"query": query, "page_obj": page_obj, "results": page_obj.object_list},
+    )
