@@ -1,0 +1,70 @@
+"""The plain data types `brochure.py` is written in.
+
+A page is a `PageSpec`: its stable key, its model, its parent's key and its field values.
+Every translatable string is a `Text(fr, en)`, so the French and the English versions of a
+page are built from the same data and keep the same shape (same StreamField blocks, same
+rich-text paragraphs). Values that are not text (years, dates, e-mails, flags, URLs) are
+given once, as plain Python values.
+
+StreamField values are lists of `(block_type, value)` pairs; a StructBlock value is a dict,
+a ListBlock value a list, a RichTextBlock value a `Rich`. The loader gives every block and
+list item a deterministic id, so the French and English segment paths match.
+"""
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class Text(NamedTuple):
+    """One string in both languages. Rich-text fragments may hold inline HTML (<b>, <a>)."""
+
+    fr: str
+    en: str
+
+
+def same(text):
+    """A string that reads the same in both languages (a proper name, an address)."""
+    return Text(text, text)
+
+
+class Rich:
+    """Rich text: each item is a paragraph (`Text`) or a bulleted list (a list of `Text`)."""
+
+    def __init__(self, *items):
+        for item in items:
+            if isinstance(item, list):
+                if not all(isinstance(entry, Text) for entry in item):
+                    raise TypeError(f"a rich-text list holds Text values only: {item!r}")
+            elif not isinstance(item, Text):
+                raise TypeError(f"a rich-text item is a Text or a list of Text: {item!r}")
+        self.items = items
+
+    def html(self, language):
+        parts = []
+        for item in self.items:
+            if isinstance(item, Text):
+                parts.append(f"<p>{getattr(item, language)}</p>")
+            else:
+                entries = "".join(f"<li>{getattr(entry, language)}</li>" for entry in item)
+                parts.append(f"<ul>{entries}</ul>")
+        return "".join(parts)
+
+
+class Ref(NamedTuple):
+    """A link to another page of the content, by its key (set once both pages exist)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the content tree, in French and English."""
+
+    key: str
+    model: str  # "app_label.ModelName"
+    parent: str | None  # the parent's key; None for a page directly under Wagtail's root
+    fields: dict = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+
+
+__all__ = ["PageSpec", "Ref", "Rich", "Text", "same"]
