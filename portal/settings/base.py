@@ -7,6 +7,7 @@ switched on by its variable: no `DATABASE_URL` means SQLite under `var/`, no
 Wagtail's database search backend.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.redirects",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -221,3 +223,20 @@ LOGGING = {
         for app in ("portal", "home", "editions", "membership", "search", "celery")
     },
 }
+
+# Partnerships and payments (membership app)
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Only for tests against a local Stripe double (localstripe); empty means api.stripe.com.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+MEMBERSHIP_VAT_RATE = Decimal(env("MEMBERSHIP_VAT_RATE", default="20.00"))
+MEMBERSHIP_PRICES_INCLUDE_VAT = env.bool("MEMBERSHIP_PRICES_INCLUDE_VAT", default=False)
+MEMBERSHIP_BANK_HOLDER = env("MEMBERSHIP_BANK_HOLDER", default="Fing")
+MEMBERSHIP_BANK_IBAN = env("MEMBERSHIP_BANK_IBAN", default="")
+MEMBERSHIP_BANK_BIC = env("MEMBERSHIP_BANK_BIC", default="")
+MEMBERSHIP_INVOICE_ISSUER = env(
+    "MEMBERSHIP_INVOICE_ISSUER",
+    default="Fing, association loi 1901\n8, passage Brulon\n75012 Paris\nFrance",
+)
+MEMBERSHIP_MAGIC_LINK_MAX_AGE = env.int("MEMBERSHIP_MAGIC_LINK_MAX_AGE", default=7 * 24 * 3600)

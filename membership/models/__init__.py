@@ -1,0 +1,32 @@
+from .events import ProgrammeEvent
+from .invoice import Invoice, InvoiceSequence
+from .offer import PartnershipOfferPage, Price
+from .partnership import (
+    IllegalTransition,
+    Partnership,
+    PartnershipState,
+    PartnershipTransition,
+    PaymentAttempt,
+    PaymentMethod,
+    Tier,
+)
+from .registry import Adherent, AdherentImport
+from .webhook import WebhookEvent
+
+__all__ = [
+    "Adherent",
+    "AdherentImport",
+    "IllegalTransition",
+    "Invoice",
+    "InvoiceSequence",
+    "Partnership",
+    "PartnershipOfferPage",
+    "PartnershipState",
+    "PartnershipTransition",
+    "PaymentAttempt",
+    "PaymentMethod",
+    "Price",
+    "ProgrammeEvent",
+    "Tier",
+    "WebhookEvent",
+]

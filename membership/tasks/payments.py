@@ -1,0 +1,1 @@
+"""Payment tasks (webhook processing). Written by the payments work."""
