@@ -1,7 +1,10 @@
 """RSS and Atom feeds of the articles published in the requested language."""
 
+import datetime
+
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -46,7 +49,8 @@ class ArticlesRssFeed(Feed):
         return item.get_url(self.request)
 
     def item_pubdate(self, item):
-        return item.first_published_at
+        """The article's own date (midnight, Paris time), not when it was loaded or edited."""
+        return timezone.make_aware(datetime.datetime.combine(item.date, datetime.time()))
 
     def item_updateddate(self, item):
         return item.last_published_at

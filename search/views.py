@@ -4,10 +4,20 @@ from django.utils.translation import get_language
 
 from wagtail.models import Locale, Page
 
+MAX_QUERY_LENGTH = 200
+
+
+def clean_query(raw: str) -> str:
+    """Printable text, at most MAX_QUERY_LENGTH characters, quotes only when balanced."""
+    query = "".join(ch for ch in raw if ch.isprintable()).strip()[:MAX_QUERY_LENGTH]
+    if query.count('"') % 2:
+        query = query.replace('"', " ").strip()
+    return query
+
 
 def search(request):
     """Full-text search over the live, public pages of the current language."""
-    query = request.GET.get("q", "").strip()[:200]
+    query = clean_query(request.GET.get("q", ""))
     results = Page.objects.none()
     if query:
         locale = Locale.objects.filter(language_code=get_language()).first()

@@ -11,6 +11,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
+def committed_content(transactional_db):
+    """The content, for tests whose writes are really committed (live server, threads).
+
+    Such tests end with a flush of every table; marked `serialized_rollback=True`, they start
+    from the migrations' data again, and this fixture reloads the content when it is missing.
+    """
+    from wagtail.models import Site
+
+    from home.models import HomePage
+
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is None or not isinstance(site.root_page.specific, HomePage):
+        call_command("load_content", verbosity=0)
+
+
+@pytest.fixture
 def fr(db):
     from wagtail.models import Locale
 

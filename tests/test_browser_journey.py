@@ -6,10 +6,13 @@ import pytest
 
 from tests.browser import browser_page  # noqa: F401 (fixture)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
-def test_switch_language_and_reach_think_small(live_server, browser_page):  # noqa: F811
+def test_switch_language_and_reach_think_small(live_server, browser_page, committed_content):  # noqa: F811
     page = browser_page
 
     page.goto(live_server.url + "/")

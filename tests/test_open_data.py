@@ -68,3 +68,20 @@ def test_feed_lists_the_articles_of_its_language(client, language, fmt):
         assert article.title in body
     for article in other:
         assert article.url not in body
+
+
+@pytest.mark.parametrize("url", ["/api/v2/pages/999999/", "/api/v2/nothing-here/"])
+def test_api_not_found_is_a_404_not_a_redirect(client, url):
+    response = client.get(url)
+
+    assert response.status_code == 404
+
+
+def test_feed_items_are_dated_by_the_article_date(client):
+    from editions.models import ArticlePage
+
+    article = ArticlePage.objects.live().filter(locale__language_code="fr").first()
+
+    body = client.get("/fr/feeds/articles.rss").content.decode()
+
+    assert article.date.strftime("%d %b %Y") in body

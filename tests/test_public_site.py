@@ -113,3 +113,43 @@ def test_assets_are_served_locally(client):
 
     external = re.findall(r'(?:src|href)="(https?://[^"]+\.(?:css|js|woff2?))"', html)
     assert external == []
+
+
+@pytest.mark.parametrize("query", ['"', 'petite "échelle', "x" * 5000, "<script>", "échelles"])
+def test_search_answers_any_query_without_error(client, query):
+    response = client.get("/fr/search/", {"q": query})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/fr/search/?q=%00", "/api/v2/pages/?search=%00", "/fr/articles/?tag=%00"]
+)
+def test_nul_bytes_are_refused_with_a_clear_400(client, url):
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert "caractère nul" in response.content.decode()
+
+
+def test_robots_txt_answers_head(client):
+    assert client.head("/robots.txt").status_code == 200
+
+
+def test_admin_is_french_whatever_the_browser_asks(client):
+    response = client.get("/admin/login/", headers={"accept-language": "en-US,en;q=0.9"})
+
+    assert response.status_code == 200
+    assert '<html lang="fr"' in response.content.decode()
+
+
+def test_configure_site_points_absolute_links_at_the_served_address(client, settings):
+    from django.core.management import call_command
+
+    settings.WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8765"
+    call_command("configure_site", verbosity=0)
+
+    sitemap = client.get("/sitemap.xml", HTTP_HOST="127.0.0.1:8765").content.decode()
+    assert "<loc>http://127.0.0.1:8765/fr/</loc>" in sitemap
+    html = client.get("/fr/", HTTP_HOST="127.0.0.1:8765").content.decode()
+    assert 'hreflang="en" href="http://127.0.0.1:8765/en/"' in html

@@ -6,8 +6,9 @@
   whole content tree, replacing Wagtail's default "Moderators approval".
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from portal.migration_utils import ensure_permissions
 
 EDITORS = "Éditeurs"
 REVIEWERS = "Relecteurs"
@@ -34,20 +35,13 @@ MODEL_PERMISSIONS = {
 }
 
 
-def _ensure_permissions(apps):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-
 def _permission(apps, app_label, codename):
     Permission = apps.get_model("auth.Permission")
     return Permission.objects.get(content_type__app_label=app_label, codename=codename)
 
 
 def set_up(apps, schema_editor):
-    _ensure_permissions(apps)
+    ensure_permissions(apps)
     Group = apps.get_model("auth.Group")
     Page = apps.get_model("wagtailcore.Page")
     Collection = apps.get_model("wagtailcore.Collection")

@@ -7,13 +7,15 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import env
 
-_missing = [
-    name for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL") if not os.environ.get(name)
-]
+REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EMAIL_URL", "WAGTAILADMIN_BASE_URL")
+_missing = [name for name in REQUIRED if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)
     )
+
+if len(os.environ["SECRET_KEY"]) < 32:
+    raise ImproperlyConfigured("SECRET_KEY must be a long random value (32 characters or more).")
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
