@@ -60,7 +60,11 @@ class EditionPage(ListingImageMixin, BasePage):
     )
 
     parent_page_types = ["editions.EditionIndexPage"]
-    subpage_types = ["editions.ArticlePage"]
+    subpage_types = [
+        "editions.ArticlePage",
+        "membership.PartnershipOfferPage",
+        "membership.PartnerAreaPage",
+    ]
 
     translatable_fields = [
         *BasePage.translatable_fields,

@@ -13,16 +13,18 @@ Edition names: the English pages translate the names that have an English equiva
 name in their introduction; Tensions, Transitions and Think Small read the same in both languages.
 The programme's name, Questions Numériques, is a proper name and stays in French.
 
-`PAGES` is in tree order: a page's parent always comes before it.
+`PAGES` is in tree order: a page's parent always comes before it. `PRICES` are the partnership
+prices the brochure gives (« Conditions du partenariat »), set on the French edition page.
 """
 
 import datetime
 
-from .spec import PageSpec, Ref, Rich, Text, same
+from .spec import PageSpec, PriceSpec, Ref, Rich, Text, page_link, same
 
 HOME = "qn:home"
 EDITIONS = "qn:editions"
 THINK_SMALL = "qn:edition:think-small"
+THINK_SMALL_OFFER = "qn:offer:think-small"
 TEAM = "qn:team"
 
 FING_URL = "http://www.fing.org"
@@ -387,81 +389,15 @@ PAGES = [
                     "paragraph",
                     Rich(
                         Text(
-                            "Voulez-vous faire partie de ceux par qui le changement arrive ? "
-                            "Vous sentez-vous co-responsable de l’avenir ?",
-                            "Do you want to be among those who bring change about? Do you feel "
-                            "that the future is partly your responsibility?",
-                        ),
-                    ),
-                ),
-                (
-                    "list",
-                    {
-                        "heading": Text(
-                            "Ce que nous engagerons ensemble", "What we will undertake together"
-                        ),
-                        "items": [
-                            Text(
-                                "Nous préparerons le séminaire de production nationale avec vous",
-                                "We will prepare the national production seminar with you",
-                            ),
-                            Text(
-                                "Nous mettrons le parcours apprenant spécial partenaire à la "
-                                "disposition de vos équipes",
-                                "We will open the partners’ learning path to your teams",
-                            ),
-                            Text(
-                                "Nous organiserons un rendez-vous de confrontation avec vos "
-                                "équipes",
-                                "We will hold a session with your teams to test the ideas "
-                                "against their experience",
-                            ),
-                        ],
-                    },
-                ),
-                (
-                    "list",
-                    {
-                        "heading": Text("Charge de travail à prévoir", "Time to set aside"),
-                        "items": [
-                            Text(
-                                "Comité de pilotage : 3 demi-journées (juin, octobre, février)",
-                                "Steering committee: three half-days (June, October, February)",
-                            ),
-                            Text("Séminaire national : 1 journée", "National seminar: one day"),
-                            Text(
-                                "Parcours apprenant : 1 journée (temps réparti)",
-                                "Learning path: one day, spread over the cycle",
-                            ),
-                            Text(
-                                "Rendez-vous interne : ½ journée",
-                                "In-house session: half a day",
-                            ),
-                        ],
-                    },
-                ),
-                (
-                    "list",
-                    {
-                        "heading": Text("Conditions du partenariat", "Terms of partnership"),
-                        "items": [
-                            Text("Adhérent Fing : 20 000 €", "Fing members: €20,000"),
-                            Text("Non adhérent Fing : 25 000 €", "Non-members: €25,000"),
-                        ],
-                    },
-                ),
-                (
-                    "paragraph",
-                    Rich(
-                        Text(
-                            "Contact partenariats : Cécile Christodoulou, "
-                            '<a href="mailto:cch@fing.org">cch@fing.org</a><br/>'
-                            "Contact projet : Sophie Mahéo, "
-                            '<a href="mailto:smaheo@fing.org">smaheo@fing.org</a>',
-                            "Partnerships: Cécile Christodoulou, "
-                            '<a href="mailto:cch@fing.org">cch@fing.org</a><br/>'
-                            "The project: Sophie Mahéo, "
-                            '<a href="mailto:smaheo@fing.org">smaheo@fing.org</a>',
+                            "Votre organisation peut prendre part à Think Small en devenant "
+                            f"partenaire du cycle. {page_link(THINK_SMALL_OFFER, 'Notre offre')} "
+                            "présente ce que nous engagerons ensemble, la charge de travail à "
+                            "prévoir et les conditions du partenariat.",
+                            "Your organisation can take part in Think Small by becoming a "
+                            "partner of the cycle. "
+                            f"{page_link(THINK_SMALL_OFFER, 'Our partnership offer')} sets out "
+                            "what we will undertake together, the time to set aside and the "
+                            "terms of partnership.",
                         ),
                     ),
                 ),
@@ -590,6 +526,156 @@ PAGES = [
                 ("question", {"question": BIG_PLAYERS_QUESTION, "details": BIG_PLAYERS}),
                 ("question", {"question": CHALLENGES_QUESTION, "details": CHALLENGES}),
             ],
+        },
+    ),
+    PageSpec(
+        key=THINK_SMALL_OFFER,
+        model="membership.PartnershipOfferPage",
+        parent=THINK_SMALL,
+        fields={
+            "title": Text("Devenir partenaire", "Becoming a partner"),
+            "slug": Text("devenir-partenaire", "become-a-partner"),
+            "show_in_menus": False,
+            "introduction": Text(
+                "Voulez-vous faire partie de ceux par qui le changement arrive ? Vous sentez-vous "
+                "co-responsable de l’avenir ?",
+                "Do you want to be among those who bring change about? Do you feel that the "
+                "future is partly your responsibility?",
+            ),
+            "what_we_do": [
+                (
+                    "item",
+                    Text(
+                        "Nous préparerons le séminaire de production nationale avec vous",
+                        "We will prepare the national production seminar with you",
+                    ),
+                ),
+                (
+                    "item",
+                    Text(
+                        "Nous mettrons le parcours apprenant spécial partenaire à la disposition "
+                        "de vos équipes",
+                        "We will open the partners’ learning path to your teams",
+                    ),
+                ),
+                (
+                    "item",
+                    Text(
+                        "Nous organiserons un rendez-vous de confrontation avec vos équipes",
+                        "We will hold a session with your teams to test the ideas against their "
+                        "experience",
+                    ),
+                ),
+            ],
+            "workload": [
+                (
+                    "commitment",
+                    {
+                        "item": Text("Comité de pilotage", "Steering committee"),
+                        "workload": Text(
+                            "3 demi-journées (juin, octobre, février)",
+                            "3 half-days (June, October, February)",
+                        ),
+                    },
+                ),
+                (
+                    "commitment",
+                    {
+                        "item": Text("Séminaire national", "National seminar"),
+                        "workload": Text("1 journée", "1 day"),
+                    },
+                ),
+                (
+                    "commitment",
+                    {
+                        "item": Text("Parcours apprenant", "Learning path"),
+                        "workload": Text(
+                            "1 journée (temps réparti)", "1 day, spread over the cycle"
+                        ),
+                    },
+                ),
+                (
+                    "commitment",
+                    {
+                        "item": Text("Rendez-vous interne", "In-house session"),
+                        "workload": Text("½ journée", "½ day"),
+                    },
+                ),
+            ],
+            "benefits": [
+                (
+                    "item",
+                    Text(
+                        "Le séminaire national de production, préparé avec vous",
+                        "The national production seminar, prepared with you",
+                    ),
+                ),
+                (
+                    "item",
+                    Text(
+                        "Le parcours apprenant spécial partenaire, à la disposition de vos équipes",
+                        "The partners’ learning path, open to your teams",
+                    ),
+                ),
+                (
+                    "item",
+                    Text(
+                        "Un rendez-vous de confrontation avec vos équipes",
+                        "A session with your teams to test the ideas against their experience",
+                    ),
+                ),
+                (
+                    "item",
+                    Text(
+                        "Le cahier d’enjeux, la publication du cycle : sa matière prospective, au "
+                        "service de votre réflexion stratégique",
+                        "The issues paper, the cycle’s publication: its foresight material, to "
+                        "support your strategic thinking",
+                    ),
+                ),
+                (
+                    "item",
+                    Text(
+                        "Des fiches et outils méthodologiques réutilisables, pour nourrir vos "
+                        "propres démarches stratégiques",
+                        "Reusable method sheets and tools, to feed into your own strategic "
+                        "processes",
+                    ),
+                ),
+                (
+                    "item",
+                    Text(
+                        "Des séminaires d’application, au service de votre réflexion prospective",
+                        "Seminars to put it into practice, in support of your own foresight "
+                        "thinking",
+                    ),
+                ),
+            ],
+            "conditions": Rich(
+                Text(
+                    "Le partenariat du cycle Think Small coûte, par organisation partenaire :",
+                    "A partnership in the Think Small cycle costs, per partner organisation:",
+                ),
+                [
+                    Text("Adhérent Fing : 20 000 €", "Fing members: €20,000"),
+                    Text("Non adhérent Fing : 25 000 €", "Non-members: €25,000"),
+                ],
+                Text(
+                    "Le tarif adhérent s’applique aux organisations dont l’adhésion à la Fing "
+                    "est à jour.",
+                    "The member price applies to organisations whose Fing membership is current.",
+                ),
+                Text(
+                    "Contact partenariats : Cécile Christodoulou, "
+                    '<a href="mailto:cch@fing.org">cch@fing.org</a><br/>'
+                    "Contact projet : Sophie Mahéo, "
+                    '<a href="mailto:smaheo@fing.org">smaheo@fing.org</a>',
+                    "Partnerships contact: Cécile Christodoulou, "
+                    '<a href="mailto:cch@fing.org">cch@fing.org</a><br/>'
+                    "Project contact: Sophie Mahéo, "
+                    '<a href="mailto:smaheo@fing.org">smaheo@fing.org</a>',
+                ),
+            ),
         },
     ),
     PageSpec(
@@ -1031,4 +1117,9 @@ PAGES = [
             ],
         },
     ),
+]
+
+PRICES = [
+    PriceSpec(edition=THINK_SMALL, tier="adherent", amount_cents=2_000_000),
+    PriceSpec(edition=THINK_SMALL, tier="non_member", amount_cents=2_500_000),
 ]

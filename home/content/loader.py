@@ -4,7 +4,9 @@ Each French page is known by a deterministic translation key, `uuid5(NAMESPACE, 
 (for instance `uuid5(NAMESPACE, "qn:edition:think-small")`), so a page an editor renamed or
 moved is still recognised. A run only creates what is missing (a page, or a page's English
 translation); a page that exists is left exactly as its editors left it: no new revision, no
-republication. A second run on a loaded database therefore changes nothing.
+republication. A second run on a loaded database therefore changes nothing. The same goes
+for the records that are not pages (the partnership prices): one is created only when missing,
+and one that exists, whatever an editor made of it, is left alone.
 
 English pages are made through wagtail-localize, the way the admin's "Translate" action makes
 them: a TranslationSource for the French page, a Translation into English, the English strings
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from wagtail import blocks
@@ -32,8 +35,8 @@ from wagtail_localize.models import Translation, TranslationSource
 from wagtail_localize.segments import StringSegmentValue, TemplateSegmentValue
 from wagtail_localize.segments.extract import extract_segments
 
-from .brochure import PAGES
-from .spec import Ref, Rich, Text
+from .brochure import PAGES, PRICES
+from .spec import PAGE_LINK, Ref, Rich, Text
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://www.fing.org/questions-numeriques/")
 SOURCE_LANGUAGE = "fr"
@@ -60,6 +63,7 @@ class Summary:
     site_updated: bool = False
     welcome_page_removed: bool = False
     renamed_slugs: list = field(default_factory=list)
+    prices_created: list = field(default_factory=list)
 
     @property
     def changed(self):
@@ -67,6 +71,7 @@ class Summary:
             self.locales_created
             or self.pages_created
             or self.translations_created
+            or self.prices_created
             or self.site_updated
             or self.welcome_page_removed
         )
@@ -78,6 +83,12 @@ class Summary:
             f"Created {len(self.pages_created)} pages and "
             f"{len(self.translations_created)} translations."
         ]
+        if self.prices_created:
+            count = len(self.prices_created)
+            lines.append(
+                f"Created {count} partnership price{'s' if count > 1 else ''}: "
+                f"{'; '.join(self.prices_created)}."
+            )
         if self.locales_created:
             lines.append(f"Created the locales: {', '.join(self.locales_created)}.")
         if self.site_updated:
@@ -90,15 +101,16 @@ class Summary:
 
 
 @transaction.atomic
-def load_content(pages=PAGES):
-    """Create whatever is missing of `pages` (French) and their English translations.
+def load_content(pages=PAGES, prices=PRICES):
+    """Create whatever is missing of `pages` (French), their English translations and
+    `prices`.
 
     All or nothing: on any error the database is left as it was. Returns a `Summary`.
     Raises `ContentError` when the data is inconsistent, before writing anything.
     """
     if settings.LANGUAGE_CODE != SOURCE_LANGUAGE:
         raise ContentError(f"LANGUAGE_CODE is {settings.LANGUAGE_CODE!r}, the content is in French")
-    english_strings = check_content(pages)
+    english_strings = check_content(pages, prices)
     summary = Summary()
     source_locale = _ensure_locale(SOURCE_LANGUAGE, summary)
     target_locale = _ensure_locale(TARGET_LANGUAGE, summary)
@@ -109,20 +121,28 @@ def load_content(pages=PAGES):
     _remove_welcome_page(summary)
     for spec in pages:
         _translate(spec, source_locale, target_locale, english_strings[spec.key], summary)
+    _create_prices(prices, source_locale, summary)
     return summary
 
 
-def check_content(pages=PAGES):
+def check_content(pages=PAGES, prices=PRICES):
     """Check the data without touching the database; return the English string of every
     French segment, by page key then by (segment path, French string)."""
-    keys = set()
+    specs = {}
     for spec in pages:
-        if spec.key in keys:
+        if spec.key in specs:
             raise ContentError(f"two pages have the key {spec.key!r}")
-        if spec.parent is not None and spec.parent not in keys:
+        if spec.parent is not None and spec.parent not in specs:
             raise ContentError(f"{spec.key}: its parent {spec.parent!r} must come before it")
-        keys.add(spec.key)
+        specs[spec.key] = spec
     _root_spec(pages)
+    for spec in pages:
+        _values, references, links = _field_values(spec, _model(spec), SOURCE_LANGUAGE)
+        linked = {ref.key for ref in references.values()}.union(*links.values())
+        unknown = sorted(linked - set(specs))
+        if unknown:
+            raise ContentError(f"{spec.key}: it links to pages that do not exist: {unknown}")
+    _check_prices(prices, specs)
     return {spec.key: translation_strings(spec) for spec in pages}
 
 
@@ -159,7 +179,7 @@ def translation_strings(spec):
 def build_page(spec, language):
     """An unsaved page of `spec`'s model holding its text in `language`."""
     model = _model(spec)
-    values, _references = _field_values(spec, model, language)
+    values, _references, _links = _field_values(spec, model, language)
     return model(**values)
 
 
@@ -173,7 +193,7 @@ def _create_source_pages(pages, locale, summary):
             continue
         parent = _parent(spec, locale)
         model = _model(spec)
-        values, references = _field_values(spec, model, SOURCE_LANGUAGE)
+        values, references, links = _field_values(spec, model, SOURCE_LANGUAGE)
         page = model(**values, locale=locale, translation_key=translation_key(spec.key), live=False)
         if spec.tags:
             page.tags.add(*spec.tags)
@@ -182,19 +202,29 @@ def _create_source_pages(pages, locale, summary):
             summary.renamed_slugs.append((page.slug, slug))
             page.slug = slug
         parent.add_child(instance=page)
-        created.append((page, references))
+        created.append((spec, page, references, links))
         summary.pages_created.append(f"{locale.language_code}: {page.title}")
 
     # Links between pages are set once every page exists, then each new page is published
     # once: one revision per page. The page is reloaded first: the instance built above
     # predates its children, and publishing it would write back its stale tree fields.
-    for created_page, references in created:
+    for spec, created_page, references, links in created:
         page = created_page.specific_class.objects.get(pk=created_page.pk)
+
+        def target(key, page=page):
+            found = _find(key, locale)
+            if found is None:
+                raise ContentError(f"{page.title}: no page has the key {key!r}")
+            return found
+
         for name, reference in references.items():
-            target = _find(reference.key, locale)
-            if target is None:
-                raise ContentError(f"{page.title}: no page has the key {reference.key!r}")
-            setattr(page, name, target)
+            setattr(page, name, target(reference.key))
+        if links:
+            values, _references, _links = _field_values(
+                spec, type(page), SOURCE_LANGUAGE, page_id=lambda key: target(key).pk
+            )
+            for name in links:
+                setattr(page, name, values[name])
         page.save_revision().publish()
 
 
@@ -288,36 +318,109 @@ def _translate(spec, source_locale, target_locale, english_strings, summary):
     summary.translations_created.append(f"{target_locale.language_code}: {translated.title}")
 
 
+# --- Prices ---------------------------------------------------------------------------
+
+
+def _check_prices(prices, specs):
+    price_model = _price_model()
+    edition_model = price_model._meta.get_field("edition").related_model
+    seen = set()
+    for price in prices:
+        where = f"price {price.edition} / {price.tier}"
+        spec = specs.get(price.edition)
+        if spec is None or _model(spec) is not edition_model:
+            raise ContentError(f"{where}: {price.edition!r} is no edition page of the content")
+        if (price.edition, price.tier) in seen:
+            raise ContentError(f"{where}: the tier has two prices")
+        seen.add((price.edition, price.tier))
+        try:
+            price_model(tier=price.tier, amount_cents=price.amount_cents).clean_fields(
+                exclude=["edition"]
+            )
+        except ValidationError as error:
+            raise ContentError(f"{where}: {error.messages}") from None
+
+
+def _create_prices(prices, locale, summary):
+    """Create the price of each tier an edition has no price for; never change a price."""
+    price_model = _price_model()
+    for price in prices:
+        edition = _find(price.edition, locale)
+        # Any price of the tier counts, whatever the locale of the page it is attached to:
+        # `Price.for_edition` finds it the same way.
+        if price_model.objects.filter(
+            edition__translation_key=edition.translation_key, tier=price.tier
+        ).exists():
+            continue
+        created = price_model.objects.create(
+            edition=edition, tier=price.tier, amount_cents=price.amount_cents
+        )
+        summary.prices_created.append(
+            f"{edition.title}, {created.tier}: €{created.amount_cents / 100:,.2f}"
+        )
+
+
+def _price_model():
+    return apps.get_model("membership", "Price")
+
+
 # --- Building pages from the data -----------------------------------------------------
 
 
-def _field_values(spec, model, language):
-    """The model field values of `spec` in `language`, and its links to other pages."""
+def _field_values(spec, model, language, page_id=None):
+    """The model field values of `spec` in `language`, and its links to other pages.
+
+    Returns the values, the page fields that link to another page ({name: Ref}) and the keys
+    of the pages each field's rich text links to ({name: {key, …}}). Rich-text links point at
+    the page id that `page_id(key)` gives; without `page_id` (before the pages exist), at no
+    page.
+    """
     translated = {
         f.field_name for f in model.translatable_fields if isinstance(f, TranslatableField)
     }
-    values, references = {}, {}
+    values, references, links = {}, {}, {}
     for name, value in spec.fields.items():
         model_field = model._meta.get_field(name)
         where = f"{spec.key}.{name}"
+        rich_text = _RichText(language, page_id)
         if isinstance(value, Ref):
             references[name] = value
         elif isinstance(model_field, StreamField):
-            values[name] = _stream_data(model_field.stream_block, value, language, where)
+            values[name] = _stream_data(model_field.stream_block, value, rich_text, where)
         elif isinstance(model_field, RichTextField):
-            if not isinstance(value, Rich):
-                raise ContentError(f"{where}: rich text is given as Rich(…)")
-            values[name] = value.html(language)
+            values[name] = rich_text.html(value, where)
         elif isinstance(value, Text):
             values[name] = getattr(value, language)
         elif isinstance(value, str) and name in translated:
             raise ContentError(f"{where}: translatable text is given as Text(fr, en)")
         else:
             values[name] = value
-    return values, references
+        if rich_text.linked_keys:
+            links[name] = rich_text.linked_keys
+    return values, references, links
 
 
-def _stream_data(stream_block, items, language, path):
+class _RichText:
+    """Turns `Rich` values into rich-text HTML in one language, resolving page links."""
+
+    def __init__(self, language, page_id=None):
+        self.language = language
+        self.page_id = page_id
+        self.linked_keys = set()
+
+    def html(self, value, where):
+        if not isinstance(value, Rich):
+            raise ContentError(f"{where}: rich text is given as Rich(…)")
+        return PAGE_LINK.sub(self._page_link, value.html(self.language))
+
+    def _page_link(self, match):
+        key = match.group("key")
+        self.linked_keys.add(key)
+        target = self.page_id(key) if self.page_id else ""
+        return f'<a linktype="page" id="{target}">'
+
+
+def _stream_data(stream_block, items, rich_text, path):
     data = []
     for index, (block_type, value) in enumerate(items):
         block_path = f"{path}.{index}"
@@ -328,21 +431,22 @@ def _stream_data(stream_block, items, language, path):
         data.append(
             {
                 "type": block_type,
-                "value": _block_data(block, value, language, block_path),
+                "value": _block_data(block, value, rich_text, block_path),
                 "id": _block_id(block_path),
             }
         )
     return data
 
 
-def _block_data(block, value, language, path):
+def _block_data(block, value, rich_text, path):
+    language = rich_text.language
     if isinstance(block, blocks.StreamBlock):
-        return _stream_data(block, value, language, path)
+        return _stream_data(block, value, rich_text, path)
     if isinstance(block, blocks.ListBlock):
         return [
             {
                 "type": "item",
-                "value": _block_data(block.child_block, item, language, f"{path}.{index}"),
+                "value": _block_data(block.child_block, item, rich_text, f"{path}.{index}"),
                 "id": _block_id(f"{path}.{index}"),
             }
             for index, item in enumerate(value)
@@ -354,16 +458,14 @@ def _block_data(block, value, language, path):
         data = {}
         for name, child_block in block.child_blocks.items():
             if name in value:
-                data[name] = _block_data(child_block, value[name], language, f"{path}.{name}")
+                data[name] = _block_data(child_block, value[name], rich_text, f"{path}.{name}")
             elif isinstance(child_block, blocks.CharBlock | blocks.TextBlock):
                 data[name] = ""  # an optional text left empty, as the admin saves it
             else:
                 data[name] = child_block.get_prep_value(child_block.get_default())
         return data
     if isinstance(block, blocks.RichTextBlock):
-        if not isinstance(value, Rich):
-            raise ContentError(f"{path}: rich text is given as Rich(…)")
-        return value.html(language)
+        return rich_text.html(value, path)
     if isinstance(value, Text):
         return getattr(value, language)
     if isinstance(block, blocks.CharBlock | blocks.TextBlock):

@@ -9,8 +9,15 @@ given once, as plain Python values.
 StreamField values are lists of `(block_type, value)` pairs; a StructBlock value is a dict,
 a ListBlock value a list, a RichTextBlock value a `Rich`. The loader gives every block and
 list item a deterministic id, so the French and English segment paths match.
+
+A page links to another page of the content by the other page's key: `Ref(key)` as the value
+of a page field (a foreign key), `page_link(key, text)` inside rich text.
+
+Records that are not pages are declared alongside the pages: a `PriceSpec` is the price one
+tier pays to partner an edition.
 """
 
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -56,6 +63,19 @@ class Ref(NamedTuple):
     key: str
 
 
+# How `page_link` marks a link in rich text, until the loader knows the linked page's id.
+PAGE_LINK = re.compile(r'<a data-page-key="(?P<key>[^"]+)">')
+
+
+def page_link(key, text):
+    """A rich-text link to the page `key` of the content, for use inside a `Text`.
+
+    The loader stores it as Wagtail's internal page link once the page exists; on an English
+    page, Wagtail renders it as a link to the English translation of the linked page.
+    """
+    return f'<a data-page-key="{key}">{text}</a>'
+
+
 @dataclass(frozen=True)
 class PageSpec:
     """One page of the content tree, in French and English."""
@@ -67,4 +87,17 @@ class PageSpec:
     tags: tuple[str, ...] = ()
 
 
-__all__ = ["PageSpec", "Ref", "Rich", "Text", "same"]
+@dataclass(frozen=True)
+class PriceSpec:
+    """What one tier pays to partner an edition (a `membership.Price` of the French edition).
+
+    Created when that edition has no price for that tier; an existing price, whatever its
+    amount, is the editors' and is left alone.
+    """
+
+    edition: str  # the edition page's key
+    tier: str  # a `membership.models.offer.Tier` value: "adherent", "non_member"
+    amount_cents: int  # in euro cents: 2_000_000 for 20 000 €
+
+
+__all__ = ["PAGE_LINK", "PageSpec", "PriceSpec", "Ref", "Rich", "Text", "page_link", "same"]
