@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 
 from home.models.base import BasePage, translated
@@ -105,13 +105,38 @@ class PartnershipOfferPage(RoutablePageMixin, BasePage):
         verbose_name = _("offre de partenariat")
         verbose_name_plural = _("offres de partenariat")
 
+    @path("inscription/", name="signup")
+    def signup_view(self, request):
+        from membership import signup
+
+        return signup.signup(request, self)
+
+    @path("inscription/<str:reference>/", name="confirm")
+    def confirm_view(self, request, reference):
+        from membership import signup
+
+        return signup.confirm(request, self, reference)
+
+    @path("inscription/<str:reference>/merci/", name="done")
+    def done_view(self, request, reference):
+        from membership import signup
+
+        return signup.done(request, self, reference)
+
     @property
     def edition(self):
         return self.get_parent().specific
 
     def prices(self):
+        """The edition's prices, members' first."""
         edition = self.edition
-        return {
-            price.tier: price
-            for price in Price.objects.filter(edition__translation_key=edition.translation_key)
-        }
+        return sorted(
+            Price.objects.filter(edition__translation_key=edition.translation_key),
+            key=lambda price: price.tier != Tier.ADHERENT,
+        )
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["prices"] = self.prices()
+        context["edition"] = self.edition
+        return context

@@ -152,6 +152,14 @@ class Partnership(models.Model):
     def amount(self):
         return self.amount_cents / 100
 
+    @property
+    def total_cents(self) -> int:
+        """What the partner pays: the price plus VAT when prices exclude it (the invoice's
+        gross amount, and the amount charged online)."""
+        from .invoice import split_amount
+
+        return split_amount(self.amount_cents, self.vat_rate, self.prices_include_vat)[2]
+
     def can_transition(self, target) -> bool:
         return target in ALLOWED_TRANSITIONS[PartnershipState(self.state)]
 
