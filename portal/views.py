@@ -10,7 +10,8 @@ def robots_txt(request):
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
-        "Disallow: /documents/",
+        "Disallow: /fr/espace-partenaire/",
+        "Disallow: /en/espace-partenaire/",
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
         "",
     ]

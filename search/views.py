@@ -4,6 +4,8 @@ from django.utils.translation import get_language
 
 from wagtail.models import Locale, Page
 
+from membership.models import PartnerAreaPage
+
 MAX_QUERY_LENGTH = 200
 
 
@@ -21,7 +23,7 @@ def search(request):
     results = Page.objects.none()
     if query:
         locale = Locale.objects.filter(language_code=get_language()).first()
-        pages = Page.objects.live().public().specific()
+        pages = Page.objects.live().public().not_type(PartnerAreaPage).specific()
         if locale:
             pages = pages.filter(locale=locale)
         results = pages.search(query)

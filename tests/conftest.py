@@ -10,6 +10,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_content", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded and generated files (invoice PDFs, images) go to a per-test folder."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def committed_content(transactional_db):
     """The content, for tests whose writes are really committed (live server, threads).

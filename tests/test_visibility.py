@@ -153,3 +153,27 @@ def test_page_in_moderation_is_not_live_until_approved(client, think_small, edit
     assert article.live
     assert article.live_revision_id == revision.pk
     assert client.get(article.url).status_code == 200
+
+
+def test_partner_only_pages_are_listed_nowhere_public(client, think_small):
+    from membership.models import PartnerAreaPage
+
+    area = think_small.add_child(
+        instance=PartnerAreaPage(title="Parcours apprenant réservé", slug="parcours-reserve")
+    )
+    area.save_revision().publish()
+
+    texts = places_a_reader_can_look(client, think_small)
+    texts["search"] = client.get("/fr/search/", {"q": "parcours"}).content.decode()
+    texts["api"] = client.get("/api/v2/pages/", {"type": "membership.PartnerAreaPage"}).content
+    texts["robots"] = client.get("/robots.txt").content.decode()
+
+    for url, text in texts.items():
+        if url == "robots":
+            continue
+        assert "Parcours apprenant réservé" not in str(text), url
+    assert (
+        client.get("/api/v2/pages/", {"type": "membership.PartnerAreaPage"}).json()["items"] == []
+    )
+    assert "Disallow: /fr/espace-partenaire/" in texts["robots"]
+    assert client.get(area.url).status_code == 302

@@ -1,6 +1,7 @@
 from .events import ProgrammeEvent
 from .invoice import Invoice, InvoiceSequence
 from .offer import PartnershipOfferPage, Price
+from .partner_area import PartnerAreaPage
 from .partnership import (
     IllegalTransition,
     Partnership,
@@ -19,6 +20,7 @@ __all__ = [
     "IllegalTransition",
     "Invoice",
     "InvoiceSequence",
+    "PartnerAreaPage",
     "Partnership",
     "PartnershipOfferPage",
     "PartnershipState",

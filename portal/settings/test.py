@@ -16,3 +16,4 @@ STORAGES = {
 }
 if not env("DATABASE_URL"):
     DATABASES["default"]["NAME"] = VAR_DIR / "test.sqlite3"  # noqa: F405
+CELERY_TASK_EAGER_PROPAGATES = True
