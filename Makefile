@@ -12,6 +12,8 @@ PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Absolute links (canonical, hreflang, sitemap, API, e-mails) follow the port served on.
+export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: help install run test check lint format migrate content admin-user clean
 
@@ -30,6 +32,7 @@ migrate: install ## Apply database migrations
 
 content: migrate ## Load the brochure's content (idempotent) and the local admin account
 	$(MANAGE) load_content
+	$(MANAGE) configure_site
 	$(MANAGE) ensure_admin
 
 run: content ## Install, migrate, load the content and serve on http://127.0.0.1:$PORT/
@@ -40,6 +43,7 @@ check: install ## Django checks, migrations up to date, ruff lint and format
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(MANAGE) makemigrations --check --dry-run --noinput
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy membership/payments/stripe_gateway.py
 
 test: check ## Install, run the checks, then the whole test suite
 	$(VENV)/bin/pytest

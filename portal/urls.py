@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from editions.feeds import ArticlesAtomFeed, ArticlesRssFeed
+from membership.webhooks import stripe_webhook
 from portal.api import api_router
 from portal.sitemaps import PortalSitemap
 from portal.views import robots_txt
@@ -24,6 +25,7 @@ urlpatterns = [
         name="sitemap",
     ),
     path("robots.txt", robots_txt, name="robots_txt"),
+    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
 ]
 
 if settings.DEBUG:
@@ -37,6 +39,7 @@ urlpatterns += i18n_patterns(
     path("feeds/articles.rss", ArticlesRssFeed(), name="articles_rss"),
     path("feeds/articles.atom", ArticlesAtomFeed(), name="articles_atom"),
     path("search/", search, name="search"),
+    path("", include("membership.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )
