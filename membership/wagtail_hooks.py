@@ -1,0 +1,367 @@
+"""The admin's "Partenariats" menu: partnerships, the adhérent registry, prices, programme
+dates and stored Stripe events.
+
+Permissions are Django's model permissions through Wagtail's default ModelPermissionPolicy
+(superusers have them all):
+
+- Partenariats: "view" to see them, "change" to correct contact and billing details and to
+  use the actions (record a transfer, cancel, mark refunded). Nobody adds or deletes a
+  partnership from the admin: sign-ups create them, services change their state.
+- Adhérents: "add" + "change" to edit the registry and import a CSV; "delete" to delete.
+- Tarifs, Dates du programme: add / change / delete as usual.
+- Événements Stripe: "view" to see them, "change" to replay them; they are otherwise
+  read-only.
+"""
+
+from django import forms
+from django.contrib.admin.utils import quote
+from django.contrib.auth import get_permission_codename
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from wagtail import hooks
+from wagtail.admin.admin_url_finder import ModelAdminURLFinder
+from wagtail.admin.panels import FieldPanel, HelpPanel, MultiFieldPanel
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
+
+# Imported so that Celery registers the registry import's task: Celery only autodiscovers
+# `tasks` modules, while Wagtail imports every app's wagtail_hooks module at start-up, in the
+# web process and in Celery workers alike (wagtail.snippets' AppConfig.ready() looks for hooks).
+from membership import registry_import  # noqa: F401
+
+from .admin_views import (
+    VALIDITY_LABELS,
+    AdherentImportDetailView,
+    AdherentImportStatusView,
+    AdherentImportView,
+    AdherentIndexView,
+    CancelPartnershipView,
+    InvoicePdfView,
+    PartnershipIndexView,
+    PartnershipInspectView,
+    RecordTransferView,
+    RefundPartnershipView,
+    ReplayWebhookEventsBulkAction,
+    WebhookEventIndexView,
+    WebhookEventInspectView,
+    WebhookEventReplayView,
+    adherent_validity,
+    format_euros,
+)
+from .filters import (
+    AdherentFilterSet,
+    PartnershipFilterSet,
+    PriceFilterSet,
+    ProgrammeEventFilterSet,
+    WebhookEventFilterSet,
+)
+from .models import (
+    Adherent,
+    Partnership,
+    PartnershipState,
+    Price,
+    ProgrammeEvent,
+    WebhookEvent,
+)
+
+
+class RestrictedViewsMixin:
+    """Leaves out some of the generic views ("add", "edit", "delete"): no URL, no button,
+    and their permissions are not offered in the group editor."""
+
+    disabled_views = ()
+    copy_view_enabled = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        view_kwargs = super().get_common_view_kwargs(**kwargs)
+        for name in self.disabled_views:
+            view_kwargs[f"{name}_url_name"] = None
+        return view_kwargs
+
+    def get_urlpatterns(self):
+        return [p for p in super().get_urlpatterns() if p.name not in self.disabled_views]
+
+    def get_permissions_to_register(self):
+        codenames = [
+            get_permission_codename(action, self.model_opts)
+            for action in self.disabled_views
+            if action in ("add", "delete")
+        ]
+        return super().get_permissions_to_register().exclude(codename__in=codenames)
+
+    @property
+    def url_finder_class(self):
+        if "edit" not in self.disabled_views:
+            return super().url_finder_class
+        inspect_url_name = self.get_url_name("inspect")
+
+        class InspectURLFinder(ModelAdminURLFinder):
+            def construct_edit_url(self, instance):
+                return reverse(inspect_url_name, args=(quote(instance.pk),))
+
+        return InspectURLFinder
+
+
+def edition_panel():
+    """A plain list of the editions in French (not a page chooser, which would also offer the
+    English translations, which prices and dates must not point at)."""
+    return FieldPanel("edition", widget=forms.Select)
+
+
+class PartnershipViewSet(RestrictedViewsMixin, ModelViewSet):
+    model = Partnership
+    name = "partnership"
+    url_prefix = "partenariats"
+    icon = "clipboard-list"
+    menu_label = _("Partenariats")
+    disabled_views = ("add", "delete")
+    inspect_view_enabled = True
+    index_view_class = PartnershipIndexView
+    inspect_view_class = PartnershipInspectView
+    inspect_view_fields_exclude = ["organisation_key"]
+    list_per_page = 50
+    ordering = "-created_at"
+    list_display = [
+        "reference",
+        Column("legal_name", label=_("Organisation"), sort_key="legal_name"),
+        Column("edition", label=_("Édition"), sort_key="edition__title"),
+        "tier",
+        Column(
+            "amount",
+            label=_("Montant"),
+            accessor=lambda p: format_euros(p.amount_cents),
+            sort_key="amount_cents",
+        ),
+        StatusTagColumn(
+            "state",
+            label=_("État"),
+            accessor="get_state_display",
+            primary=lambda p: p.state == PartnershipState.PAID,
+            sort_key="state",
+        ),
+        DateColumn("created_at", label=_("Créé le"), sort_key="created_at"),
+    ]
+    filterset_class = PartnershipFilterSet
+    search_fields = ["reference", "legal_name", "contact_name", "contact_email", "billing_email"]
+    search_backend_name = None
+    export_filename = "partenariats"
+    panels = [
+        HelpPanel(
+            _(
+                "Seules les coordonnées se corrigent ici. L'état, le tarif et le montant ne "
+                "changent que par les actions de la fiche du partenariat (virement reçu, "
+                "annulation, remboursement) et par les paiements en ligne."
+            )
+        ),
+        MultiFieldPanel(
+            [FieldPanel("address"), FieldPanel("country"), FieldPanel("registration_number")],
+            heading=_("Organisation"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("contact_name"),
+                FieldPanel("contact_role"),
+                FieldPanel("contact_email"),
+                FieldPanel("contact_phone"),
+            ],
+            heading=_("Contact"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("billing_name"), FieldPanel("billing_email"), FieldPanel("purchase_order")],
+            heading=_("Facturation"),
+        ),
+    ]
+
+    def get_action_view_kwargs(self):
+        return {
+            "index_url_name": self.get_url_name("index"),
+            "inspect_url_name": self.get_url_name("inspect"),
+        }
+
+    def get_urlpatterns(self):
+        action = self.get_action_view_kwargs()
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "virement-recu/<int:pk>/",
+                RecordTransferView.as_view(**action),
+                name="record_transfer",
+            ),
+            path("annuler/<int:pk>/", CancelPartnershipView.as_view(**action), name="cancel"),
+            path("rembourse/<int:pk>/", RefundPartnershipView.as_view(**action), name="refund"),
+            path("facture/<int:pk>/pdf/", InvoicePdfView.as_view(), name="invoice_pdf"),
+        ]
+
+
+class AdherentViewSet(ModelViewSet):
+    model = Adherent
+    name = "adherent"
+    url_prefix = "adherents"
+    icon = "group"
+    menu_label = _("Adhérents")
+    copy_view_enabled = False
+    index_view_class = AdherentIndexView
+    list_per_page = 50
+    list_display = [
+        "organisation",
+        "membership_number",
+        Column("domains", label=_("Domaines e-mail"), accessor=lambda a: ", ".join(a.domains)),
+        "valid_from",
+        "valid_to",
+        StatusTagColumn(
+            "validity",
+            label=_("Adhésion"),
+            accessor=lambda a: VALIDITY_LABELS[adherent_validity(a)],
+            primary=lambda a: adherent_validity(a) == "valid",
+        ),
+    ]
+    filterset_class = AdherentFilterSet
+    search_fields = ["organisation", "membership_number"]
+    search_backend_name = None
+    export_filename = "adherents"
+    panels = [
+        FieldPanel("organisation"),
+        FieldPanel("membership_number"),
+        FieldPanel("email_domains"),
+        FieldPanel("valid_from"),
+        FieldPanel("valid_to"),
+    ]
+
+    def get_urlpatterns(self):
+        index = {"index_url_name": self.get_url_name("index")}
+        return [
+            *super().get_urlpatterns(),
+            path("import/", AdherentImportView.as_view(**index), name="import"),
+            path(
+                "import/<int:pk>/", AdherentImportDetailView.as_view(**index), name="import_detail"
+            ),
+            path(
+                "import/<int:pk>/status/", AdherentImportStatusView.as_view(), name="import_status"
+            ),
+        ]
+
+
+class PriceViewSet(ModelViewSet):
+    model = Price
+    name = "price"
+    url_prefix = "tarifs"
+    icon = "tag"
+    menu_label = _("Tarifs")
+    list_display = [
+        "edition",
+        "tier",
+        Column(
+            "amount",
+            label=_("Montant"),
+            accessor=lambda p: format_euros(p.amount_cents),
+            sort_key="amount_cents",
+        ),
+    ]
+    filterset_class = PriceFilterSet
+    panels = [edition_panel(), FieldPanel("tier"), FieldPanel("amount_cents")]
+
+
+class ProgrammeEventViewSet(ModelViewSet):
+    model = ProgrammeEvent
+    name = "programme_event"
+    url_prefix = "dates-du-programme"
+    icon = "date"
+    menu_label = _("Dates du programme")
+    ordering = "starts_at"
+    list_display = ["title", "edition", "kind", "starts_at", "ends_at", "location"]
+    filterset_class = ProgrammeEventFilterSet
+    search_fields = ["title", "title_en", "location"]
+    search_backend_name = None
+    panels = [
+        edition_panel(),
+        FieldPanel("kind"),
+        FieldPanel("title"),
+        FieldPanel("title_en"),
+        FieldPanel("starts_at"),
+        FieldPanel("ends_at"),
+        FieldPanel("location"),
+    ]
+
+
+class WebhookEventViewSet(RestrictedViewsMixin, ModelViewSet):
+    model = WebhookEvent
+    name = "webhook_event"
+    url_prefix = "evenements-stripe"
+    icon = "resubmit"
+    menu_label = _("Événements Stripe")
+    disabled_views = ("add", "edit", "delete")
+    inspect_view_enabled = True
+    index_view_class = WebhookEventIndexView
+    inspect_view_class = WebhookEventInspectView
+    # The payload is shown apart, pretty-printed.
+    inspect_view_fields = [
+        "type",
+        "stripe_id",
+        "status",
+        "partnership",
+        "error",
+        "attempts",
+        "received_at",
+        "processed_at",
+    ]
+    list_per_page = 50
+    ordering = "-received_at"
+    list_display = [
+        "type",
+        "stripe_id",
+        StatusTagColumn(
+            "status",
+            label=_("État"),
+            accessor="get_status_display",
+            primary=lambda e: e.status == WebhookEvent.Status.PROCESSED,
+            sort_key="status",
+        ),
+        Column(
+            "partnership",
+            label=_("Partenariat"),
+            accessor=lambda e: e.partnership.reference if e.partnership else "",
+        ),
+        DateColumn("received_at", label=_("Reçu le"), sort_key="received_at"),
+    ]
+    filterset_class = WebhookEventFilterSet
+    search_fields = ["stripe_id", "type"]
+    search_backend_name = None
+    # No form is ever shown (the add and edit views are left out), but ModelViewSet builds
+    # one before their URLs are dropped.
+    exclude_form_fields = []
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "rejouer/<int:pk>/",
+                WebhookEventReplayView.as_view(
+                    index_url_name=self.get_url_name("index"),
+                    inspect_url_name=self.get_url_name("inspect"),
+                ),
+                name="replay",
+            ),
+        ]
+
+
+class PartnershipsMenu(ViewSetGroup):
+    menu_label = _("Partenariats")
+    menu_icon = "clipboard-list"
+    menu_order = 250
+    items = (
+        PartnershipViewSet,
+        AdherentViewSet,
+        PriceViewSet,
+        ProgrammeEventViewSet,
+        WebhookEventViewSet,
+    )
+
+
+@hooks.register("register_admin_viewset")
+def register_partnerships_menu():
+    return PartnershipsMenu()
+
+
+hooks.register("register_bulk_action", ReplayWebhookEventsBulkAction)
