@@ -1,3 +1,4 @@
+from .enquiry import Contact, Enquiry, Topic, TopicRoute
 from .events import ProgrammeEvent
 from .invoice import Invoice, InvoiceSequence
 from .offer import PartnershipOfferPage, Price
@@ -16,6 +17,8 @@ from .webhook import WebhookEvent
 
 __all__ = [
     "Adherent",
+    "Contact",
+    "Enquiry",
     "AdherentImport",
     "IllegalTransition",
     "Invoice",
@@ -30,5 +33,7 @@ __all__ = [
     "Price",
     "ProgrammeEvent",
     "Tier",
+    "Topic",
+    "TopicRoute",
     "WebhookEvent",
 ]
