@@ -45,7 +45,6 @@ from .models import (
     Invoice,
     Partnership,
     PartnershipState,
-    PaymentMethod,
     WebhookEvent,
 )
 from .registry_import import MAX_FILE_SIZE, run_import
@@ -353,10 +352,9 @@ class RecordTransferView(PartnershipActionView):
 
     @classmethod
     def is_available(cls, partnership):
-        return (
-            partnership.state == PartnershipState.AWAITING_PAYMENT
-            and partnership.payment_method == PaymentMethod.TRANSFER
-        )
+        # whatever the partner chose first: a card payment abandoned on Stripe may still
+        # end in a transfer
+        return partnership.state == PartnershipState.AWAITING_PAYMENT
 
     def get_cause(self, form):
         return f"Virement reçu, enregistré par {self.actor_name}"

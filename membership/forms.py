@@ -1,6 +1,7 @@
 """The partnership sign-up form. It never carries a tier or an amount: the server decides."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 import phonenumbers
@@ -11,6 +12,10 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret
 
 from .models import PaymentMethod
+
+
+class TelInput(forms.TextInput):
+    input_type = "tel"
 
 
 class SignupForm(forms.Form):
@@ -29,7 +34,10 @@ class SignupForm(forms.Form):
     contact_role = forms.CharField(label=_("Fonction"), max_length=255)
     contact_email = forms.EmailField(label=_("E-mail"), max_length=254)
     contact_phone = forms.CharField(
-        label=_("Téléphone"), max_length=32, help_text=_("Par exemple +33 1 23 45 67 89.")
+        label=_("Téléphone"),
+        max_length=32,
+        widget=TelInput,
+        help_text=_("Par exemple +33 1 23 45 67 89."),
     )
     membership_number = forms.CharField(
         label=_("Numéro d'adhérent Fing"),
@@ -59,7 +67,7 @@ class SignupForm(forms.Form):
             if name in {"contact_email", "billing_email"}:
                 field.widget.attrs["autocomplete"] = "email"
             if name == "contact_phone":
-                field.widget.attrs.update(autocomplete="tel", type="tel")
+                field.widget.attrs["autocomplete"] = "tel"
             if name == "contact_name":
                 field.widget.attrs["autocomplete"] = "name"
             if name == "legal_name":
@@ -121,3 +129,17 @@ class PaymentChoiceForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choisissez un moyen de paiement.")},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = available_methods()
+
+
+def available_methods():
+    """Card and SEPA Direct Debit need Stripe to be configured; a transfer always works."""
+    online = bool(settings.STRIPE_SECRET_KEY)
+    return [
+        (value, label)
+        for value, label in PaymentMethod.choices
+        if online or value == PaymentMethod.TRANSFER
+    ]

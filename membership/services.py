@@ -119,18 +119,27 @@ def _source_edition(edition):
     return edition.get_translation(default)
 
 
-def choose_bank_transfer(partnership, actor=None) -> Invoice:
-    """The partner pays by transfer: wait for it, issue the invoice and mail it (once)."""
+def choose_bank_transfer(partnership, actor=None) -> Invoice | None:
+    """The partner pays by transfer: wait for it, issue the invoice and mail it (once).
+
+    Also after an abandoned online payment. Returns None (and changes nothing) once the
+    partnership is paid, cancelled or refunded.
+    """
     with transaction.atomic():
         partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
+        if partnership.state not in (PartnershipState.DRAFT, PartnershipState.AWAITING_PAYMENT):
+            return None
+        partnership.payment_method = PaymentMethod.TRANSFER
+        partnership.save(update_fields=["payment_method", "updated_at"])
         if partnership.state == PartnershipState.DRAFT:
-            partnership.payment_method = PaymentMethod.TRANSFER
-            partnership.save(update_fields=["payment_method", "updated_at"])
             partnership.transition(
                 PartnershipState.AWAITING_PAYMENT, "Virement choisi par le partenaire", actor
             )
-        invoice = partnership.invoices.first() or Invoice.issue(partnership)
-        transaction.on_commit(lambda: _send_invoice(invoice.pk))
+        invoice = partnership.invoices.first()
+        if invoice is None:
+            invoice = Invoice.issue(partnership)
+            # sent once, when issued: a double click or a retried request sends nothing more
+            transaction.on_commit(lambda: _send_invoice(invoice.pk))
     return invoice
 
 

@@ -68,14 +68,16 @@ def signup(request, page):
             try:
                 partnership = _save(form.cleaned_data, edition, draft)
             except DuplicatePartnership as duplicate:
-                form.add_error(
-                    "legal_name",
-                    _(
-                        "Votre organisation est déjà inscrite à cette édition (référence %(ref)s). "
-                        "Pour toute question, écrivez au contact partenariats."
-                    )
-                    % {"ref": duplicate.existing.reference},
-                )
+                existing = duplicate.existing
+                if existing.reference in request.session.get(SESSION_KEY, []):
+                    # this browser's own sign-up (the back button, a second tab): carry on
+                    # with it rather than refuse it
+                    if existing.state == PartnershipState.DRAFT:
+                        partnership = _save(form.cleaned_data, edition, existing)
+                    else:
+                        partnership = existing
+                    return HttpResponseRedirect(_confirm_url(page, partnership))
+                form.add_error("legal_name", _duplicate_message())
             except PriceNotSet:
                 logger.error("No price configured for %s: sign-up refused", edition)
                 form.add_error(
@@ -87,11 +89,10 @@ def signup(request, page):
                 )
             else:
                 _remember(request, partnership)
-                if draft is None:
+                if draft is None or draft.contact_email != partnership.contact_email:
+                    # a new sign-up, or a corrected address: the link goes to the right person
                     transaction.on_commit(lambda: _send_magic_link(partnership.pk))
-                return HttpResponseRedirect(
-                    page.url + page.reverse_subpage("confirm", args=[partnership.reference])
-                )
+                return HttpResponseRedirect(_confirm_url(page, partnership))
     else:
         initial = {name: getattr(draft, name) for name in EDITABLE_FIELDS if hasattr(draft, name)}
         form = SignupForm(initial=initial or None)
@@ -104,9 +105,25 @@ def signup(request, page):
     )
 
 
+def _confirm_url(page, partnership):
+    return page.url + page.reverse_subpage("confirm", args=[partnership.reference])
+
+
+def _duplicate_message():
+    """Another browser's sign-up for the same organisation: say so without revealing it."""
+    from django.urls import reverse
+
+    return _(
+        "Votre organisation est déjà inscrite à cette édition. Si vous avez commencé "
+        "l'inscription, reprenez-la depuis le lien envoyé par e-mail (ou demandez-en un "
+        "nouveau : %(url)s) ; sinon, écrivez au contact partenariats."
+    ) % {"url": reverse("membership:partner_space_login")}
+
+
 def _save(data, edition, draft):
     if draft is None:
         return create_partnership(edition, data, language=get_language())
+    draft = Partnership.objects.get(pk=draft.pk)  # leave the caller's copy as it was
     decision = decide_price(edition, data["membership_number"], data["contact_email"])
     for name in EDITABLE_FIELDS:
         if name != "accept_terms":
@@ -127,12 +144,20 @@ def _save(data, edition, draft):
     return draft
 
 
+def can_choose_payment(partnership):
+    """Before any payment, and again after an online payment was abandoned or failed."""
+    return partnership.state == PartnershipState.DRAFT or (
+        partnership.state == PartnershipState.AWAITING_PAYMENT
+        and partnership.payment_method != PaymentMethod.TRANSFER
+    )
+
+
 @never_cache
 def confirm(request, page, reference):
     """Show who signs, the tier and the amount decided by the server; choose how to pay."""
     partnership = _owned(request, reference)
     form = PaymentChoiceForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and partnership.state == PartnershipState.DRAFT:
+    if request.method == "POST" and can_choose_payment(partnership):
         if form.is_valid():
             return _start_payment(request, page, partnership, form.cleaned_data["method"])
     return _render(
@@ -145,6 +170,7 @@ def confirm(request, page, reference):
             "is_adherent": partnership.tier == Tier.ADHERENT,
             "membership_number_unmatched": partnership.membership_number
             and partnership.tier != Tier.ADHERENT,
+            "can_choose_payment": can_choose_payment(partnership),
         },
         status=400 if request.method == "POST" and not form.is_valid() else 200,
     )
@@ -192,6 +218,8 @@ def _start_payment(request, page, partnership, method):
 @never_cache
 def done(request, page, reference):
     partnership = _owned(request, reference)
+    if partnership.state == PartnershipState.DRAFT:
+        return HttpResponseRedirect(_confirm_url(page, partnership))
     return _render(request, page, "done.html", {"partnership": partnership})
 
 

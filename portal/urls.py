@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -25,7 +25,8 @@ urlpatterns = [
         name="sitemap",
     ),
     path("robots.txt", robots_txt, name="robots_txt"),
-    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+    # with or without the slash: Stripe does not follow redirects
+    re_path(r"^stripe/webhook/?$", stripe_webhook, name="stripe_webhook"),
 ]
 
 if settings.DEBUG:

@@ -169,7 +169,9 @@ def test_second_sign_up_of_the_same_organisation_gets_a_clear_message(client, of
     response = sign_up(other_browser, offer, legal_name="VILLE DE MARSEILLE ")
 
     assert response.status_code == 400
-    assert "déjà inscrite à cette édition" in response.content.decode()
+    html = response.content.decode()
+    assert "déjà inscrite à cette édition" in html
+    assert Partnership.objects.get().reference not in html  # nothing revealed to a stranger
     assert Partnership.objects.count() == 1
 
 
@@ -221,3 +223,83 @@ def test_no_payment_method_chosen_is_a_clear_error(client, offer):
     assert response.status_code == 400
     assert "Choisissez un moyen de paiement" in response.content.decode()
     assert Partnership.objects.get().state == "draft"
+
+
+def test_the_back_button_resubmission_continues_the_same_sign_up(client, offer):
+    first = sign_up(client, offer)["Location"]
+
+    again = sign_up(client, offer, contact_role="Directrice générale")
+
+    assert again.status_code == 302
+    assert again["Location"] == first
+    partnership = Partnership.objects.get()
+    assert partnership.contact_role == "Directrice générale"
+
+
+@pytest.mark.parametrize(("first", "second"), [("Сбербанк", "株式会社トヨタ"), ("SAS", "The SA")])
+def test_names_in_other_scripts_are_different_organisations(client, offer, first, second):
+    sign_up(client, offer, legal_name=first)
+    sign_up(type(client)(), offer, legal_name=second)
+
+    assert Partnership.objects.count() == 2
+
+
+def test_an_abandoned_online_payment_can_be_retried_or_paid_by_transfer(
+    client, offer, django_capture_on_commit_callbacks
+):
+    from membership.services import await_online_payment
+
+    confirm_url = sign_up(client, offer)["Location"]
+    await_online_payment(Partnership.objects.get(), "card")  # sent to Stripe, came back
+
+    page = client.get(confirm_url).content.decode()
+    assert 'name="method"' in page
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(confirm_url, {"method": "transfer"})
+        client.post(confirm_url, {"method": "transfer"})  # a double click
+
+    partnership = Partnership.objects.get()
+    assert (partnership.state, partnership.payment_method) == ("awaiting_payment", "transfer")
+    assert partnership.invoices.count() == 1
+    assert len(callbacks) == 1  # one invoice e-mail scheduled, not two
+
+
+def test_card_payment_with_stripe_unreachable_says_so_clearly(client, offer, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    confirm_url = sign_up(client, offer)["Location"]
+
+    response = client.post(confirm_url, {"method": "card"}, follow=True)
+
+    assert response.status_code == 200
+    assert "paiement en ligne est indisponible" in response.content.decode()
+    partnership = Partnership.objects.get()
+    assert partnership.state == "draft"
+    assert partnership.payment_attempts.get().status == "failed"
+
+
+def test_online_methods_are_offered_only_when_stripe_is_configured(client, offer, settings):
+    settings.STRIPE_SECRET_KEY = ""
+    page = client.get(sign_up(client, offer)["Location"]).content.decode()
+
+    assert 'value="transfer"' in page
+    assert 'value="card"' not in page
+
+
+def test_the_thanks_page_sends_a_draft_back_to_the_confirmation(client, offer):
+    confirm_url = sign_up(client, offer)["Location"]
+
+    response = client.get(confirm_url + "merci/")
+
+    assert response.status_code == 302
+    assert response["Location"] == confirm_url
+
+
+def test_the_form_is_accessible_to_assistive_technology(client, offer):
+    html = client.get(offer.url + "inscription/").content.decode()
+
+    assert 'type="tel"' in html and html.count('type="tel"') == 1
+    assert 'aria-describedby="id_contact_phone_helptext"' in html
+    assert 'id="id_contact_phone_helptext"' in html
+    errors = sign_up(client, offer, contact_email="x").content.decode()
+    assert 'aria-invalid="true"' in errors
+    assert 'id="id_contact_email_error"' in errors

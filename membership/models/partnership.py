@@ -59,7 +59,12 @@ def organisation_key(name: str) -> str:
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     text = re.sub(r"[^a-z0-9]+", " ", text)
     words = [w for w in text.split() if w not in {"sa", "sas", "sarl", "sasu", "eurl", "the"}]
-    return " ".join(words)
+    if words:
+        return " ".join(words)
+    # a name in another script (Сбербанк, 株式会社トヨタ) or made of legal forms only: compare
+    # the whole name, case-folded, without punctuation
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", folded).split()) or folded.strip()
 
 
 def new_reference() -> str:

@@ -17,3 +17,5 @@ STORAGES = {
 if not env("DATABASE_URL"):
     DATABASES["default"]["NAME"] = VAR_DIR / "test.sqlite3"  # noqa: F405
 CELERY_TASK_EAGER_PROPAGATES = True
+# Online payment is offered when a Stripe key is set; tests never reach Stripe itself.
+STRIPE_SECRET_KEY = "sk_test_portal_tests"  # noqa: S105 (not a secret)
