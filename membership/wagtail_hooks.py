@@ -1,5 +1,6 @@
-"""The admin's "Partenariats" menu: partnerships, the adhérent registry, prices, programme
-dates and stored Stripe events.
+"""The admin's "Partenariats" menu (partnerships, the adhérent registry, prices, programme
+dates and stored Stripe events), its "Demandes" menu (the enquiries' inbox, contacts and
+routing) and the dashboard's "Nouvelles demandes" panel.
 
 Permissions are Django's model permissions through Wagtail's default ModelPermissionPolicy
 (superusers have them all):
@@ -11,6 +12,11 @@ Permissions are Django's model permissions through Wagtail's default ModelPermis
 - Tarifs, Dates du programme: add / change / delete as usual.
 - Événements Stripe: "view" to see them, "change" to replay them; they are otherwise
   read-only.
+- Demandes: "view" to read them (and see the dashboard panel), "change" to follow them up
+  (state, assignee, notes: never what the visitor sent), "delete" to delete them. Nobody
+  adds an enquiry from the admin: the public form creates them.
+- Contacts, Aiguillage des demandes: add / change / delete as usual; a contact that still
+  receives a topic cannot be deleted.
 """
 
 from django import forms
@@ -21,8 +27,14 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
-from wagtail.admin.panels import FieldPanel, HelpPanel, MultiFieldPanel
-from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
+from wagtail.admin.panels import FieldPanel, HelpPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.tables import (
+    BooleanColumn,
+    Column,
+    DateColumn,
+    StatusTagColumn,
+)
+from wagtail.admin.utils import get_user_display_name
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -50,6 +62,20 @@ from .admin_views import (
     adherent_validity,
     format_euros,
 )
+from .enquiry_admin import (
+    ContactDeleteView,
+    ContactForm,
+    ContactIndexView,
+    EnquiryEditView,
+    EnquiryFilterSet,
+    EnquiryFollowUpForm,
+    EnquiryIndexView,
+    EnquiryInspectView,
+    NewEnquiriesPanel,
+    TopicRouteForm,
+    TopicRouteIndexView,
+    may_view_enquiries,
+)
 from .filters import (
     AdherentFilterSet,
     PartnershipFilterSet,
@@ -59,10 +85,13 @@ from .filters import (
 )
 from .models import (
     Adherent,
+    Contact,
+    Enquiry,
     Partnership,
     PartnershipState,
     Price,
     ProgrammeEvent,
+    TopicRoute,
     WebhookEvent,
 )
 
@@ -73,6 +102,8 @@ class RestrictedViewsMixin:
 
     disabled_views = ()
     copy_view_enabled = False
+    #: Links from elsewhere in the admin (history, reports) open the detail page, not the form.
+    link_to_inspect = False
 
     def get_common_view_kwargs(self, **kwargs):
         view_kwargs = super().get_common_view_kwargs(**kwargs)
@@ -93,7 +124,7 @@ class RestrictedViewsMixin:
 
     @property
     def url_finder_class(self):
-        if "edit" not in self.disabled_views:
+        if "edit" not in self.disabled_views and not self.link_to_inspect:
             return super().url_finder_class
         inspect_url_name = self.get_url_name("inspect")
 
@@ -365,3 +396,169 @@ def register_partnerships_menu():
 
 
 hooks.register("register_bulk_action", ReplayWebhookEventsBulkAction)
+
+
+# Enquiries -------------------------------------------------------------------------------------
+
+
+class EnquiryViewSet(RestrictedViewsMixin, ModelViewSet):
+    model = Enquiry
+    name = "enquiry"
+    url_prefix = "demandes"
+    icon = "mail"
+    menu_label = _("Boîte de réception")
+    disabled_views = ("add",)
+    link_to_inspect = True
+    # An enquiry's page is /admin/demandes/inspect/<pk>/ (the e-mails to contacts link there).
+    inspect_view_enabled = True
+    # Enquiries pointing at an edition must not count as "uses" of the edition's page.
+    add_to_reference_index = False
+    index_view_class = EnquiryIndexView
+    inspect_view_class = EnquiryInspectView
+    edit_view_class = EnquiryEditView
+    inspect_view_fields = [
+        "name",
+        "organisation",
+        "email",
+        "phone",
+        "topic",
+        "edition",
+        "language",
+        "created_at",
+        "consent_at",
+        "routed_to",
+        "notified_at",
+        "acknowledged_at",
+        "spam_reason",
+        "reference",
+    ]
+    list_per_page = 50
+    ordering = "-created_at"
+    list_display = [
+        DateColumn("created_at", label=_("Reçue le"), sort_key="created_at"),
+        "name",
+        Column("organisation", label=_("Organisation"), sort_key="organisation"),
+        Column("topic", label=_("Sujet"), accessor="get_topic_display", sort_key="topic"),
+        Column(
+            "edition",
+            label=_("Édition"),
+            accessor=lambda e: e.edition.title if e.edition else "",
+            sort_key="edition__title",
+        ),
+        Column(
+            "routed_to",
+            label=_("Transmise à"),
+            accessor=lambda e: e.routed_to.name if e.routed_to else "",
+            sort_key="routed_to__name",
+        ),
+        StatusTagColumn(
+            "state",
+            label=_("État"),
+            accessor="get_state_display",
+            primary=lambda e: e.state == Enquiry.State.NEW,
+            sort_key="state",
+        ),
+        Column(
+            "assignee",
+            label=_("Suivie par"),
+            accessor=lambda e: get_user_display_name(e.assignee) if e.assignee else "",
+            sort_key="assignee__first_name",
+        ),
+    ]
+    filterset_class = EnquiryFilterSet
+    search_fields = ["name", "organisation", "email", "message"]
+    search_backend_name = None
+    export_filename = "demandes"
+    edit_handler = ObjectList(
+        [
+            FieldPanel("state", widget=forms.RadioSelect),
+            FieldPanel("assignee"),
+            FieldPanel("notes"),
+        ],
+        base_form_class=EnquiryFollowUpForm,
+    )
+
+    def get_inspect_view_kwargs(self, **kwargs):
+        return super().get_inspect_view_kwargs(
+            follow_up_form_class=self.get_form_class(for_update=True), **kwargs
+        )
+
+
+class ContactViewSet(ModelViewSet):
+    model = Contact
+    name = "enquiry_contact"
+    url_prefix = "demandes/contacts"
+    icon = "user"
+    menu_label = _("Contacts")
+    copy_view_enabled = False
+    index_view_class = ContactIndexView
+    delete_view_class = ContactDeleteView
+    list_display = [
+        "name",
+        "role",
+        "email",
+        Column("languages", label=_("Langues")),
+        BooleanColumn("active", label=_("Actif")),
+        Column(
+            "topics",
+            label=_("Sujets reçus"),
+            accessor=lambda c: ", ".join(str(topic) for topic in c.topics),
+        ),
+    ]
+    search_fields = ["name", "role", "email"]
+    search_backend_name = None
+    edit_handler = ObjectList(
+        [
+            FieldPanel("name"),
+            FieldPanel("role"),
+            FieldPanel("email"),
+            FieldPanel("languages"),
+            FieldPanel("active"),
+            HelpPanel(
+                _(
+                    "Les sujets qu'un contact reçoit se choisissent dans « Aiguillage des "
+                    "demandes ». Un contact inactif ne reçoit plus rien, même s'il reste "
+                    "aiguillé."
+                )
+            ),
+        ],
+        base_form_class=ContactForm,
+    )
+
+
+class TopicRouteViewSet(ModelViewSet):
+    model = TopicRoute
+    name = "enquiry_route"
+    url_prefix = "demandes/aiguillage"
+    icon = "redirect"
+    menu_label = _("Aiguillage")
+    copy_view_enabled = False
+    index_view_class = TopicRouteIndexView
+    ordering = "topic"
+    list_display = [
+        "topic",
+        Column("contact", label=_("Contact"), accessor="contact.name", sort_key="contact__name"),
+        Column("email", label=_("E-mail"), accessor="contact.email"),
+        BooleanColumn("active", label=_("Contact actif"), accessor="contact.active"),
+    ]
+    edit_handler = ObjectList(
+        [FieldPanel("topic"), FieldPanel("contact")], base_form_class=TopicRouteForm
+    )
+
+
+class EnquiriesMenu(ViewSetGroup):
+    menu_label = _("Demandes")
+    menu_icon = "mail"
+    menu_order = 240
+    items = (EnquiryViewSet, ContactViewSet, TopicRouteViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_enquiries_menu():
+    return EnquiriesMenu()
+
+
+@hooks.register("construct_homepage_panels")
+def add_new_enquiries_panel(request, panels):
+    if may_view_enquiries(request.user):
+        panels.append(NewEnquiriesPanel())

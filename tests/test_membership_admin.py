@@ -213,12 +213,20 @@ def test_recording_a_transfer_marks_the_partnership_paid(client, staff):
     assert partnership.transitions.filter(to_state=PartnershipState.PAID).count() == 1
 
 
-def test_a_card_payment_cannot_be_recorded_as_a_transfer(client, staff):
+def test_an_abandoned_card_payment_can_still_be_settled_by_transfer(client, staff):
     partnership = make_partnership(state=AWAITING, payment_method=PaymentMethod.CARD)
+
+    client.post(f"/admin/partenariats/virement-recu/{partnership.pk}/", follow=True)
+
+    assert Partnership.objects.get(pk=partnership.pk).state == PartnershipState.PAID
+
+
+def test_a_draft_cannot_be_recorded_as_paid(client, staff):
+    partnership = make_partnership(state="draft")
 
     response = client.post(f"/admin/partenariats/virement-recu/{partnership.pk}/", follow=True)
 
-    assert Partnership.objects.get(pk=partnership.pk).state == AWAITING
+    assert Partnership.objects.get(pk=partnership.pk).state == "draft"
     assert "Action impossible" in content(response)
 
 

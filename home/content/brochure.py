@@ -15,17 +15,19 @@ The programme's name, Questions Numériques, is a proper name and stays in Frenc
 
 `PAGES` is in tree order: a page's parent always comes before it. `PRICES` are the partnership
 prices the brochure gives (« Conditions du partenariat »), set on the French edition page.
+`CONTACTS` are the brochure's two contacts, who receive visitors' enquiries as `ROUTES` says.
 """
 
 import datetime
 
-from .spec import PageSpec, PriceSpec, Ref, Rich, Text, page_link, same
+from .spec import ContactSpec, PageSpec, PriceSpec, Ref, Rich, RouteSpec, Text, page_link, same
 
 HOME = "qn:home"
 EDITIONS = "qn:editions"
 THINK_SMALL = "qn:edition:think-small"
 THINK_SMALL_OFFER = "qn:offer:think-small"
 TEAM = "qn:team"
+CONTACT_PAGE = "qn:contact"
 
 FING_URL = "http://www.fing.org"
 INTERNETACTU_URL = "http://www.internetactu.net"
@@ -1117,9 +1119,51 @@ PAGES = [
             ],
         },
     ),
+    PageSpec(
+        key=CONTACT_PAGE,
+        model="membership.EnquiryPage",
+        parent=HOME,
+        fields={
+            "title": Text("Nous contacter", "Contact us"),
+            "slug": Text("nous-contacter", "contact-us"),
+            "show_in_menus": True,
+            "introduction": Text(
+                "Une question sur Questions Numériques, sur le partenariat d’une édition, une "
+                "demande de la presse ? Écrivez-nous : votre message est transmis à la personne "
+                "de l’équipe qui s’en occupe.",
+                "A question about Questions Numériques or about partnering an edition, or a "
+                "press enquiry? Write to us: your message goes to the person on the team who "
+                "deals with it.",
+            ),
+            "thank_you": Rich(
+                Text(
+                    "Merci, votre message nous est bien parvenu. Nous vous répondrons dès que "
+                    "possible.",
+                    "Thank you, your message has reached us. We will answer you as soon as we can.",
+                ),
+            ),
+        },
+    ),
 ]
 
 PRICES = [
     PriceSpec(edition=THINK_SMALL, tier="adherent", amount_cents=2_000_000),
     PriceSpec(edition=THINK_SMALL, tier="non_member", amount_cents=2_500_000),
+]
+
+CECILE = "cch@fing.org"
+SOPHIE = "smaheo@fing.org"
+
+CONTACTS = [
+    ContactSpec(name="Cécile Christodoulou", role="Contact partenariats", email=CECILE),
+    ContactSpec(name="Sophie Mahéo", role="Contact projet", email=SOPHIE),
+]
+
+ROUTES = [
+    RouteSpec(topic="partnership", contact=CECILE),
+    RouteSpec(topic="programme", contact=SOPHIE),
+    # The brochure names no press contact and no general one: press and other enquiries go
+    # to the project contact by default; editors change it in the admin's routing table.
+    RouteSpec(topic="press", contact=SOPHIE),
+    RouteSpec(topic="other", contact=SOPHIE),
 ]

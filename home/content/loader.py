@@ -5,8 +5,9 @@ Each French page is known by a deterministic translation key, `uuid5(NAMESPACE, 
 moved is still recognised. A run only creates what is missing (a page, or a page's English
 translation); a page that exists is left exactly as its editors left it: no new revision, no
 republication. A second run on a loaded database therefore changes nothing. The same goes
-for the records that are not pages (the partnership prices): one is created only when missing,
-and one that exists, whatever an editor made of it, is left alone.
+for the records that are not pages (the partnership prices, the contacts who answer enquiries
+and the topic routing): one is created only when missing, and one that exists, whatever an
+editor made of it, is left alone.
 
 English pages are made through wagtail-localize, the way the admin's "Translate" action makes
 them: a TranslationSource for the French page, a Translation into English, the English strings
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
 from wagtail import blocks
 from wagtail.coreutils import find_available_slug
@@ -35,7 +37,7 @@ from wagtail_localize.models import Translation, TranslationSource
 from wagtail_localize.segments import StringSegmentValue, TemplateSegmentValue
 from wagtail_localize.segments.extract import extract_segments
 
-from .brochure import PAGES, PRICES
+from .brochure import CONTACTS, PAGES, PRICES, ROUTES
 from .spec import PAGE_LINK, Ref, Rich, Text
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://www.fing.org/questions-numeriques/")
@@ -64,6 +66,8 @@ class Summary:
     welcome_page_removed: bool = False
     renamed_slugs: list = field(default_factory=list)
     prices_created: list = field(default_factory=list)
+    contacts_created: list = field(default_factory=list)
+    routes_created: list = field(default_factory=list)
 
     @property
     def changed(self):
@@ -72,6 +76,8 @@ class Summary:
             or self.pages_created
             or self.translations_created
             or self.prices_created
+            or self.contacts_created
+            or self.routes_created
             or self.site_updated
             or self.welcome_page_removed
         )
@@ -89,6 +95,10 @@ class Summary:
                 f"Created {count} partnership price{'s' if count > 1 else ''}: "
                 f"{'; '.join(self.prices_created)}."
             )
+        if self.contacts_created:
+            lines.append(f"Created the contacts: {'; '.join(self.contacts_created)}.")
+        if self.routes_created:
+            lines.append(f"Routed enquiries: {'; '.join(self.routes_created)}.")
         if self.locales_created:
             lines.append(f"Created the locales: {', '.join(self.locales_created)}.")
         if self.site_updated:
@@ -101,16 +111,16 @@ class Summary:
 
 
 @transaction.atomic
-def load_content(pages=PAGES, prices=PRICES):
-    """Create whatever is missing of `pages` (French), their English translations and
-    `prices`.
+def load_content(pages=PAGES, prices=PRICES, contacts=CONTACTS, routes=ROUTES):
+    """Create whatever is missing of `pages` (French), their English translations, `prices`,
+    `contacts` and their `routes`.
 
     All or nothing: on any error the database is left as it was. Returns a `Summary`.
     Raises `ContentError` when the data is inconsistent, before writing anything.
     """
     if settings.LANGUAGE_CODE != SOURCE_LANGUAGE:
         raise ContentError(f"LANGUAGE_CODE is {settings.LANGUAGE_CODE!r}, the content is in French")
-    english_strings = check_content(pages, prices)
+    english_strings = check_content(pages, prices, contacts, routes)
     summary = Summary()
     source_locale = _ensure_locale(SOURCE_LANGUAGE, summary)
     target_locale = _ensure_locale(TARGET_LANGUAGE, summary)
@@ -122,10 +132,11 @@ def load_content(pages=PAGES, prices=PRICES):
     for spec in pages:
         _translate(spec, source_locale, target_locale, english_strings[spec.key], summary)
     _create_prices(prices, source_locale, summary)
+    _create_contacts(contacts, routes, summary)
     return summary
 
 
-def check_content(pages=PAGES, prices=PRICES):
+def check_content(pages=PAGES, prices=PRICES, contacts=CONTACTS, routes=ROUTES):
     """Check the data without touching the database; return the English string of every
     French segment, by page key then by (segment path, French string)."""
     specs = {}
@@ -143,6 +154,7 @@ def check_content(pages=PAGES, prices=PRICES):
         if unknown:
             raise ContentError(f"{spec.key}: it links to pages that do not exist: {unknown}")
     _check_prices(prices, specs)
+    _check_contacts(contacts, routes)
     return {spec.key: translation_strings(spec) for spec in pages}
 
 
@@ -362,6 +374,67 @@ def _create_prices(prices, locale, summary):
 
 def _price_model():
     return apps.get_model("membership", "Price")
+
+
+# --- Contacts and the routing of enquiries --------------------------------------------
+
+
+def _check_contacts(contacts, routes):
+    contact_model = apps.get_model("membership", "Contact")
+    route_model = apps.get_model("membership", "TopicRoute")
+    emails = set()
+    for contact in contacts:
+        email = contact.email.lower()
+        if email in emails:
+            raise ContentError(f"contact {contact.email}: given twice")
+        emails.add(email)
+        try:
+            contact_model(
+                name=contact.name,
+                role=contact.role,
+                email=contact.email,
+                languages=contact.languages,
+            ).clean_fields()
+        except ValidationError as error:
+            raise ContentError(f"contact {contact.email}: {error.messages}") from None
+    topics = set()
+    for route in routes:
+        where = f"route {route.topic} → {route.contact}"
+        if route.topic in topics:
+            raise ContentError(f"{where}: the topic is routed twice")
+        topics.add(route.topic)
+        if route.contact.lower() not in emails:
+            raise ContentError(f"{where}: no contact has this e-mail address")
+        try:
+            route_model(topic=route.topic).clean_fields(exclude=["contact"])
+        except ValidationError as error:
+            raise ContentError(f"{where}: {error.messages}") from None
+
+
+def _create_contacts(contacts, routes, summary):
+    """Create each contact no contact matches (by e-mail address or name) and the route of
+    each topic that has none; never change a contact or a route."""
+    contact_model = apps.get_model("membership", "Contact")
+    route_model = apps.get_model("membership", "TopicRoute")
+    found = {}
+    for spec in contacts:
+        contact = (
+            contact_model.objects.filter(Q(email__iexact=spec.email) | Q(name__iexact=spec.name))
+            .order_by("pk")
+            .first()
+        )
+        if contact is None:
+            contact = contact_model.objects.create(
+                name=spec.name, role=spec.role, email=spec.email, languages=spec.languages
+            )
+            summary.contacts_created.append(f"{spec.name} <{spec.email}>")
+        found[spec.email.lower()] = contact
+    for spec in routes:
+        if route_model.objects.filter(topic=spec.topic).exists():
+            continue
+        contact = found[spec.contact.lower()]
+        route_model.objects.create(topic=spec.topic, contact=contact)
+        summary.routes_created.append(f"{spec.topic} → {contact.name}")
 
 
 # --- Building pages from the data -----------------------------------------------------

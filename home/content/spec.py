@@ -14,7 +14,8 @@ A page links to another page of the content by the other page's key: `Ref(key)` 
 of a page field (a foreign key), `page_link(key, text)` inside rich text.
 
 Records that are not pages are declared alongside the pages: a `PriceSpec` is the price one
-tier pays to partner an edition.
+tier pays to partner an edition, a `ContactSpec` somebody who answers visitors' enquiries and a
+`RouteSpec` which of them receives a topic's enquiries.
 """
 
 import re
@@ -100,4 +101,41 @@ class PriceSpec:
     amount_cents: int  # in euro cents: 2_000_000 for 20 000 €
 
 
-__all__ = ["PAGE_LINK", "PageSpec", "PriceSpec", "Ref", "Rich", "Text", "page_link", "same"]
+@dataclass(frozen=True)
+class ContactSpec:
+    """Somebody at Fing who answers enquiries (a `membership.Contact`).
+
+    Created when no contact has this e-mail address or this name; an existing contact,
+    whatever an editor made of it (another address, inactive…), is the editors' and is left
+    alone.
+    """
+
+    name: str
+    role: str  # as the brochure gives it, in French (the field is not translated)
+    email: str
+    languages: str = "fr"  # `Contact.languages`: "fr", "fr,en"
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """Which contact receives the enquiries of a topic (a `membership.TopicRoute`).
+
+    Created when the topic has no route; an existing route is the editors' and is left alone.
+    """
+
+    topic: str  # a `membership.models.enquiry.Topic` value: "partnership", "programme"…
+    contact: str  # the e-mail address of one of the `ContactSpec`s
+
+
+__all__ = [
+    "PAGE_LINK",
+    "ContactSpec",
+    "PageSpec",
+    "PriceSpec",
+    "Ref",
+    "Rich",
+    "RouteSpec",
+    "Text",
+    "page_link",
+    "same",
+]

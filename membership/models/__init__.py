@@ -1,4 +1,5 @@
 from .enquiry import Contact, Enquiry, Topic, TopicRoute
+from .enquiry_page import EnquiryPage
 from .events import ProgrammeEvent
 from .invoice import Invoice, InvoiceSequence
 from .offer import PartnershipOfferPage, Price
@@ -19,6 +20,7 @@ __all__ = [
     "Adherent",
     "Contact",
     "Enquiry",
+    "EnquiryPage",
     "AdherentImport",
     "IllegalTransition",
     "Invoice",

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -242,3 +243,22 @@ MEMBERSHIP_INVOICE_ISSUER = env(
     default="Fing, association loi 1901\n8, passage Brulon\n75012 Paris\nFrance",
 )
 MEMBERSHIP_MAGIC_LINK_MAX_AGE = env.int("MEMBERSHIP_MAGIC_LINK_MAX_AGE", default=7 * 24 * 3600)
+
+# Enquiries (membership app): the contact form's limits, and how long enquiries are kept.
+# A rate is "<attempts>/<s|m|h|d>", counted per fixed window in the cache (Redis when
+# REDIS_URL is set); an empty rate switches that limit off. Behind a reverse proxy, set
+# ENQUIRY_TRUSTED_PROXIES to the number of proxies that append to X-Forwarded-For, or every
+# visitor shares the proxy's address and its limit.
+ENQUIRY_RETENTION_DAYS = env.int("ENQUIRY_RETENTION_DAYS", default=3 * 365)
+ENQUIRY_RATE_LIMIT_PER_IP = env("ENQUIRY_RATE_LIMIT_PER_IP", default="5/h")
+ENQUIRY_RATE_LIMIT_PER_EMAIL = env("ENQUIRY_RATE_LIMIT_PER_EMAIL", default="3/h")
+ENQUIRY_MAX_MESSAGE_LENGTH = env.int("ENQUIRY_MAX_MESSAGE_LENGTH", default=5000)
+ENQUIRY_TRUSTED_PROXIES = env.int("ENQUIRY_TRUSTED_PROXIES", default=0)
+CELERY_BEAT_SCHEDULE["purge-expired-enquiries"] = {
+    "task": "membership.tasks.enquiries.purge_expired_enquiries",
+    "schedule": crontab(hour=3, minute=17),
+}
+CELERY_BEAT_SCHEDULE["send-pending-enquiries"] = {
+    "task": "membership.tasks.enquiries.send_pending_enquiries",
+    "schedule": 3600.0,
+}
