@@ -1,8 +1,13 @@
 """Invoice PDFs (reportlab), in the partner's language, and the formats they share with e-mails.
 
 `render_invoice_pdf(invoice)` draws the document; `attach_pdf(invoice)` stores it in
-`invoice.pdf` the first time and never redraws it afterwards: an invoice, once issued, is a
-fixed document.
+`invoice.pdf` (private storage, see membership.storage) the first time and never redraws it
+afterwards: an invoice, once issued, is a fixed document.
+
+An invoice paid by transfer was issued before the payment, asking for it. Once the transfer is
+recorded, `invoice_document(invoice)` gives the same invoice with the mention « Acquittée le
+<date> » under its title (drawn again from the same data; not stored): that is the copy the
+receipt attaches and the partner space serves.
 """
 
 import datetime
@@ -125,6 +130,14 @@ def _styles():
         "bold_right": ParagraphStyle(
             "qn-bold-right", parent=base, alignment=TA_RIGHT, fontName="Helvetica-Bold"
         ),
+        "paid": ParagraphStyle(
+            "qn-paid",
+            parent=base,
+            fontName="Helvetica-Bold",
+            fontSize=13,
+            leading=16,
+            textColor=colors.HexColor("#1b6e2d"),
+        ),
     }
 
 
@@ -133,7 +146,13 @@ def _lines(text: str) -> str:
     return "<br/>".join(escape(line) for line in str(text).splitlines() if line.strip())
 
 
-def _story(invoice):
+def _bold(text) -> str:
+    """Translated text as bold Paragraph markup (translate outside f-strings, where
+    makemessages finds the message)."""
+    return f"<b>{escape(str(text))}</b>"
+
+
+def _story(invoice, paid_at=None):
     partnership = invoice.partnership
     language = invoice.language
     st = _styles()
@@ -174,6 +193,14 @@ def _story(invoice):
     story.append(
         Paragraph(escape(_("Facture n° %(number)s") % {"number": invoice.number}), st["title"])
     )
+    if paid_at is not None:
+        story.append(Spacer(1, 2 * mm))
+        story.append(
+            Paragraph(
+                escape(_("Acquittée le %(date)s") % {"date": format_day(paid_at, language)}),
+                st["paid"],
+            )
+        )
     story.append(Spacer(1, 2 * mm))
     facts = [
         (_("Date de facture"), format_day(invoice.issued_at, language)),
@@ -198,9 +225,9 @@ def _story(invoice):
     rate = format_rate(invoice.vat_rate, language)
     rows = [
         [
-            Paragraph(f"<b>{escape(_('Désignation'))}</b>", st["base"]),
-            Paragraph(f"<b>{escape(_('Tarif'))}</b>", st["base"]),
-            Paragraph(f"<b>{escape(_('Montant HT'))}</b>", st["right"]),
+            Paragraph(_bold(_("Désignation")), st["base"]),
+            Paragraph(_bold(_("Tarif")), st["base"]),
+            Paragraph(_bold(_("Montant HT")), st["right"]),
         ],
         [
             Paragraph(escape(invoice_line_label(invoice)), st["base"]),
@@ -219,7 +246,7 @@ def _story(invoice):
         ],
         [
             "",
-            Paragraph(f"<b>{escape(_('Total TTC'))}</b>", st["base"]),
+            Paragraph(_bold(_("Total TTC")), st["base"]),
             Paragraph(money(invoice.gross_cents), st["bold_right"]),
         ],
     ]
@@ -305,8 +332,9 @@ def payment_paragraphs(invoice) -> list[str]:
     return [escape(_("Paiement en ligne (%(method)s).") % {"method": method})]
 
 
-def render_invoice_pdf(invoice) -> bytes:
-    """The invoice as a PDF document, in the invoice's language (fr/en)."""
+def render_invoice_pdf(invoice, *, paid_at=None) -> bytes:
+    """The invoice as a PDF document, in the invoice's language (fr/en); with `paid_at` (a
+    date or datetime), marked « Acquittée le <date> » under its title."""
     buffer = BytesIO()
     with translation.override(invoice.language):
         document = SimpleDocTemplate(
@@ -322,7 +350,7 @@ def render_invoice_pdf(invoice) -> bytes:
             lang=invoice.language,
             invariant=True,
         )
-        document.build(_story(invoice))
+        document.build(_story(invoice, paid_at))
     return buffer.getvalue()
 
 
@@ -343,3 +371,26 @@ def attach_pdf(invoice) -> Invoice:
             locked.pdf.save(f"{locked.number}.pdf", ContentFile(render_invoice_pdf(locked)))
     invoice.pdf = locked.pdf
     return invoice
+
+
+def paid_transfer_on(invoice):
+    """When the transfer this invoice asked for was recorded; None unless the partnership
+    pays by transfer and is (or was, before a refund) paid."""
+    partnership = invoice.partnership
+    if partnership.payment_method != PaymentMethod.TRANSFER or partnership.state not in (
+        PartnershipState.PAID,
+        PartnershipState.REFUNDED,
+    ):
+        return None
+    return paid_on(partnership)
+
+
+def invoice_document(invoice) -> bytes:
+    """The invoice's PDF as the partner should have it now: the stored document, or once its
+    transfer is recorded, the same invoice marked « Acquittée le <date> »."""
+    paid_at = paid_transfer_on(invoice)
+    if paid_at is not None:
+        return render_invoice_pdf(invoice, paid_at=paid_at)
+    attach_pdf(invoice)
+    with invoice.pdf.open("rb") as stored:
+        return stored.read()

@@ -18,13 +18,16 @@ from .documents import (
     format_day,
     format_money,
     format_rate,
+    invoice_document,
 )
 from .models import PaymentMethod
 
 TEMPLATE_DIR = "membership/email"
 
 
-def _context(partnership, invoice=None) -> dict:
+def _context(partnership, email, invoice=None) -> dict:
+    """What the templates show; the partner-space link is signed for `email`, the address
+    the message is sent to."""
     language = partnership.language
     context = {
         "partnership": partnership,
@@ -34,7 +37,7 @@ def _context(partnership, invoice=None) -> dict:
         "reference": partnership.reference,
         "edition": edition_label(partnership.edition, language),
         "tier": partnership.get_tier_display(),
-        "space_url": partner_space.magic_link_url(partnership),
+        "space_url": partner_space.magic_link_url(partnership, email),
         "lifetime_days": partner_space.link_lifetime_days(),
         "site_url": settings.WAGTAILADMIN_BASE_URL.rstrip("/") + f"/{language}/",
     }
@@ -62,7 +65,8 @@ def _recipients(first, second):
     return [first], cc
 
 
-def _message(name, subject, context, to, cc=(), invoice=None):
+def _message(name, subject, context, to, cc=(), attachment=None):
+    """The message; `attachment` is (filename, PDF bytes) or None."""
     language = context["partnership"].language
     with translation.override(language):
         text = render_to_string(f"{TEMPLATE_DIR}/{name}.txt", context)
@@ -76,9 +80,9 @@ def _message(name, subject, context, to, cc=(), invoice=None):
         headers={"Content-Language": language},
     )
     message.attach_alternative(html, "text/html")
-    if invoice is not None:
-        with invoice.pdf.open("rb") as pdf:
-            message.attach(f"{invoice.number}.pdf", pdf.read(), "application/pdf")
+    if attachment is not None:
+        filename, content = attachment
+        message.attach(filename, content, "application/pdf")
     return message
 
 
@@ -86,31 +90,36 @@ def invoice_message(invoice) -> EmailMultiAlternatives:
     """The invoice (PDF attached, which must be stored) to the billing contact, the contact
     in copy; with the bank details when the partner pays by transfer."""
     partnership = invoice.partnership
-    context = _context(partnership, invoice)
+    to, cc = _recipients(partnership.billing_email, partnership.contact_email)
+    context = _context(partnership, to[0], invoice)
     with translation.override(partnership.language):
         subject = _("Facture %(number)s — partenariat Questions Numériques %(edition)s") % {
             "number": invoice.number,
             "edition": context["edition"],
         }
-    to, cc = _recipients(partnership.billing_email, partnership.contact_email)
-    return _message("invoice", subject, context, to, cc, invoice=invoice)
+    with invoice.pdf.open("rb") as pdf:
+        attachment = (f"{invoice.number}.pdf", pdf.read())
+    return _message("invoice", subject, context, to, cc, attachment)
 
 
 def receipt_message(partnership, invoice) -> EmailMultiAlternatives:
     """The receipt of the payment to the contact, the billing contact in copy, with the
-    (paid) invoice attached."""
-    context = _context(partnership, invoice)
+    invoice attached as paid (a transfer invoice marked « Acquittée le … », see
+    documents.invoice_document)."""
+    to, cc = _recipients(partnership.contact_email, partnership.billing_email)
+    context = _context(partnership, to[0], invoice)
     with translation.override(partnership.language):
         subject = _("Paiement reçu — partenariat Questions Numériques %(edition)s") % {
             "edition": context["edition"]
         }
-    to, cc = _recipients(partnership.contact_email, partnership.billing_email)
-    return _message("receipt", subject, context, to, cc, invoice=invoice)
+    attachment = (f"{invoice.number}.pdf", invoice_document(invoice))
+    return _message("receipt", subject, context, to, cc, attachment)
 
 
 def magic_link_message(partnership, email) -> EmailMultiAlternatives:
-    """A link to the partner space, to `email` (the contact's or the billing address)."""
-    context = _context(partnership)
+    """A link to the partner space, to `email` (the contact's or the billing address), valid
+    while `email` remains one of the partnership's addresses."""
+    context = _context(partnership, email)
     with translation.override(partnership.language):
         subject = _("Votre accès à l'espace partenaire Questions Numériques")
     return _message("magic_link", subject, context, [email])

@@ -1,16 +1,20 @@
 """The partner space: magic links, the private page of a partnership, its invoices and calendar,
 and the rule that serves partner-only pages (PartnerAreaPage) to paying partners only.
 
-A magic link carries the partnership's reference, signed and timestamped
-(`TimestampSigner(salt=SALT)`); it is valid for settings.MEMBERSHIP_MAGIC_LINK_MAX_AGE seconds.
-Opening it stores the reference in the session (under SESSION_KEY, after cycling the session
-key). Every view reads the partnership again from the database, so a state change (a refund,
-a cancellation) applies at once.
+A magic link carries the partnership's reference and a keyed digest of the address it was
+sent to, signed and timestamped (`TimestampSigner(salt=SALT)`); it is valid for
+settings.MEMBERSHIP_MAGIC_LINK_MAX_AGE seconds, and only while that address is still the
+partnership's contact or billing address. Opening it stores both in the session (under
+SESSION_KEY and SESSION_EMAIL_KEY, after cycling the session key), and adds the reference to
+the sign-up journey's list (membership.signup), so that a draft can be finished. Every view
+reads the partnership again from the database, so a state change (a refund, a cancellation)
+or a change of address applies at once.
 """
 
 import datetime
 import hashlib
 import logging
+from io import BytesIO
 
 from django import forms
 from django.conf import settings
@@ -24,6 +28,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -34,11 +39,12 @@ from wagtail.models import Locale
 
 import icalendar
 
-from .documents import attach_pdf, edition_label, format_day, format_money
+from .documents import edition_label, format_day, format_money, invoice_document
 from .models import (
     Invoice,
     PartnerAreaPage,
     Partnership,
+    PartnershipOfferPage,
     PartnershipState,
     ProgrammeEvent,
 )
@@ -47,6 +53,12 @@ logger = logging.getLogger(__name__)
 
 SALT = "membership.partner-space"
 SESSION_KEY = "membership_partnership"
+SESSION_EMAIL_KEY = "membership_partnership_email"
+
+# The sign-up journey's list of the references this session may finish (membership.signup
+# reads it; it keeps the last MAX_SIGNUPS).
+SIGNUP_SESSION_KEY = "membership_signups"
+MAX_SIGNUPS = 20
 
 # Light rate limits on link requests (per e-mail address, per client address), per window.
 RATE_LIMIT_WINDOW = 3600
@@ -61,21 +73,43 @@ def _signer():
     return signing.TimestampSigner(salt=SALT)
 
 
-def make_token(partnership) -> str:
-    """A signed, timestamped token carrying the partnership's reference."""
-    return _signer().sign(partnership.reference)
+def email_digest(email: str) -> str:
+    """A keyed digest of an e-mail address (case ignored): links and sessions name the address
+    they were given for without showing it."""
+    return salted_hmac(f"{SALT}.email", email.strip().lower(), algorithm="sha256").hexdigest()[:20]
 
 
-def read_token(token: str) -> str:
-    """The reference in a valid token. Raises signing.SignatureExpired (too old) or
-    signing.BadSignature (forged or damaged)."""
-    return _signer().unsign(token, max_age=settings.MEMBERSHIP_MAGIC_LINK_MAX_AGE)
+def make_token(partnership, email=None) -> str:
+    """A signed, timestamped token carrying the partnership's reference and the digest of
+    `email` (default: the contact's address), the address the link is sent to."""
+    email = email or partnership.contact_email
+    return _signer().sign(f"{partnership.reference}.{email_digest(email)}")
 
 
-def magic_link_url(partnership) -> str:
-    """The absolute magic link for `partnership`, in the partnership's language."""
+def read_token(token: str) -> tuple[str, str]:
+    """(reference, e-mail digest) from a valid token. Raises signing.SignatureExpired (too old)
+    or signing.BadSignature (forged, damaged, or of an older format)."""
+    value = _signer().unsign(token, max_age=settings.MEMBERSHIP_MAGIC_LINK_MAX_AGE)
+    reference, _dot, digest = value.partition(".")
+    if not digest:
+        raise signing.BadSignature("No e-mail address in the token")
+    return reference, digest
+
+
+def addressed_to(partnership, digest: str) -> bool:
+    """Whether `digest` is that of the partnership's contact or billing address, now."""
+    return any(
+        constant_time_compare(digest, email_digest(email))
+        for email in (partnership.contact_email, partnership.billing_email)
+        if email
+    )
+
+
+def magic_link_url(partnership, email=None) -> str:
+    """The absolute magic link for `partnership`, in the partnership's language, for `email`
+    (default: the contact's address): it works while that address is one of the partnership's."""
     with translation.override(partnership.language):
-        path = reverse("membership:partner_space_link", args=[make_token(partnership)])
+        path = reverse("membership:partner_space_link", args=[make_token(partnership, email)])
     return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
 
 
@@ -84,11 +118,16 @@ def link_lifetime_days() -> int:
 
 
 def session_partnership(request):
-    """The partnership of this session's partner space, or None."""
+    """The partnership of this session's partner space, or None (also once the address the
+    space was opened with is no longer the partnership's)."""
     reference = request.session.get(SESSION_KEY)
-    if not reference:
+    digest = request.session.get(SESSION_EMAIL_KEY)
+    if not reference or not digest:
         return None
-    return Partnership.objects.select_related("edition").filter(reference=reference).first()
+    partnership = Partnership.objects.select_related("edition").filter(reference=reference).first()
+    if partnership is None or not addressed_to(partnership, digest):
+        return None
+    return partnership
 
 
 def has_paid_access(request, edition) -> bool:
@@ -186,14 +225,17 @@ def open_link(request, token):
     with the form to ask for a new one."""
     problem = None
     try:
-        reference = read_token(token)
+        reference, digest = read_token(token)
     except signing.SignatureExpired:
         problem, status = "expired", 403
     except signing.BadSignature:
         problem, status = "invalid", 400
     else:
-        if not Partnership.objects.filter(reference=reference).exists():
+        partnership = Partnership.objects.filter(reference=reference).first()
+        if partnership is None:
             problem, status = "invalid", 400
+        elif not addressed_to(partnership, digest):
+            problem, status = "revoked", 403
     if problem:
         return TemplateResponse(
             request,
@@ -207,12 +249,17 @@ def open_link(request, token):
         )
     request.session.cycle_key()
     request.session[SESSION_KEY] = reference
+    request.session[SESSION_EMAIL_KEY] = digest
+    signups = request.session.get(SIGNUP_SESSION_KEY, [])
+    if reference not in signups:
+        request.session[SIGNUP_SESSION_KEY] = [*signups, reference][-MAX_SIGNUPS:]
     return redirect("membership:partner_space")
 
 
 @require_POST
 def log_out(request):
     request.session.pop(SESSION_KEY, None)
+    request.session.pop(SESSION_EMAIL_KEY, None)
     request.session.cycle_key()
     messages.info(request, _("Vous avez quitté l'espace partenaire."))
     return redirect(_login_url())
@@ -233,6 +280,23 @@ def _event_title(event, language):
 def _edition_in(edition, language):
     locale = Locale.objects.filter(language_code=language).first()
     return (locale and edition.get_translation_or_none(locale)) or edition
+
+
+def finish_signup_url(partnership, request=None):
+    """The sign-up's confirmation step for `partnership` (on the edition's offer page, in the
+    partnership's language when it is translated), or None without a live offer page."""
+    pages = [
+        page
+        for edition in partnership.edition.get_translations(inclusive=True)
+        for page in PartnershipOfferPage.objects.child_of(edition).live().select_related("locale")
+    ]
+    if not pages:
+        return None
+    page = next((p for p in pages if p.locale.language_code == partnership.language), pages[0])
+    url = page.get_url(request=request)
+    if not url:
+        return None
+    return url + page.reverse_subpage("confirm", args=[partnership.reference])
 
 
 def area_pages(edition, language):
@@ -258,6 +322,7 @@ def space(request):
         }
         for invoice in partnership.invoices.order_by("year", "sequence")
     ]
+    # The programme's calendar is for paying partners, like the partner-only pages.
     events = [
         {
             "title": _event_title(event, language),
@@ -266,8 +331,9 @@ def space(request):
             "ends_at": timezone.localtime(event.ends_at),
             "location": event.location,
         }
-        for event in _events(edition)
+        for event in (_events(edition) if paid else [])
     ]
+    draft = partnership.state == PartnershipState.DRAFT
     return TemplateResponse(
         request,
         "membership/partner_space/space.html",
@@ -279,6 +345,8 @@ def space(request):
             "invoices": invoices,
             "events": events,
             "paid": paid,
+            "draft": draft,
+            "finish_signup_url": finish_signup_url(partnership, request) if draft else None,
             "area_pages": area_pages(edition, language) if paid else [],
         },
     )
@@ -293,9 +361,9 @@ def invoice_pdf(request, number):
         invoice = partnership.invoices.get(number=number)
     except Invoice.DoesNotExist:
         raise Http404("No such invoice in this partner space") from None
-    attach_pdf(invoice)
+    invoice.partnership = partnership
     return FileResponse(
-        invoice.pdf.open("rb"),
+        BytesIO(invoice_document(invoice)),
         as_attachment=True,
         filename=f"{invoice.number}.pdf",
         content_type="application/pdf",
@@ -332,6 +400,12 @@ def calendar_ics(request):
     partnership = session_partnership(request)
     if partnership is None:
         return redirect(_login_url())
+    if partnership.state != PartnershipState.PAID:
+        messages.info(
+            request,
+            _("Le calendrier du programme sera accessible ici dès réception de votre paiement."),
+        )
+        return redirect("membership:partner_space")
     language = translation.get_language() or settings.LANGUAGE_CODE
     response = HttpResponse(
         build_calendar(partnership, language), content_type="text/calendar; charset=utf-8"

@@ -1,6 +1,7 @@
 """Import of the adhérent registry from a CSV file, run by Celery, row by row.
 
-The file: UTF-8 (with or without BOM), comma, semicolon or tab separated, one header row.
+The file: UTF-8 (with or without BOM) or, when it isn't UTF-8, Windows-1252 (what a French
+Excel saves as plain « CSV »); comma, semicolon or tab separated; one header row.
 Columns (case and accents don't matter, French names accepted):
 
     organisation        organisation, organization, nom, raison sociale
@@ -135,19 +136,33 @@ class ParsedFile:
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (line, field → value)
 
 
-def read_registry_csv(data: bytes) -> ParsedFile:
-    """Decode and parse the whole file, or raise UnreadableFile. Nothing is written here."""
+def decode(data: bytes) -> str:
+    """The file's text: UTF-8 (BOM or not), else Windows-1252; UnreadableFile otherwise.
+
+    A Windows-1252 text with accents is almost never valid UTF-8, so trying UTF-8 first
+    doesn't misread it; the other way round would turn every UTF-8 accent into two signs.
+    """
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise UnreadableFile(
             _(
-                "Le fichier n'est pas encodé en UTF-8 (premier caractère illisible ligne "
-                "%(line)s). Enregistrez-le au format « CSV UTF-8 » et importez-le à nouveau."
+                "Le fichier n'est encodé ni en UTF-8 ni en Windows-1252 (premier caractère "
+                "illisible ligne %(line)s). Enregistrez-le au format « CSV UTF-8 » et "
+                "importez-le à nouveau."
             )
             % {"line": line}
         ) from None
+
+
+def read_registry_csv(data: bytes) -> ParsedFile:
+    """Decode and parse the whole file, or raise UnreadableFile. Nothing is written here."""
+    text = decode(data)
     if "\x00" in text:
         raise UnreadableFile(_("Le fichier n'est pas un fichier texte CSV."))
     lines = text.splitlines()

@@ -563,3 +563,16 @@ def test_the_routing_table_warns_about_topics_nobody_receives(client, staff, con
     assert "Ces demandes vont au contact du programme" in page
     # An inactive contact cannot be chosen for a new route.
     assert "Parti Ailleurs" not in content(client.get("/admin/demandes/aiguillage/new/"))
+
+
+@pytest.mark.parametrize("group", ["Éditeurs", "Relecteurs"])
+def test_editorial_groups_work_the_inbox(client, group):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(f"membre-{group}", password="pw")
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+
+    assert client.get("/admin/demandes/").status_code == 200
+    assert client.get("/admin/demandes/contacts/").status_code == 200
+    assert user.has_perm("membership.delete_enquiry") == (group == "Relecteurs")

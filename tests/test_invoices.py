@@ -1,15 +1,31 @@
-"""Invoice PDFs: what a partner reads on them, in their language, and that they are stored once."""
+"""Invoice PDFs: what a partner reads on them, in their language, that they are stored once,
+in private storage that no media route serves."""
 
 import base64
+import datetime
+import importlib
 import re
 import zlib
+from pathlib import Path
+from urllib.parse import urlparse
 
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.urls import re_path
+from django.views.static import serve
 
 import pytest
+import time_machine
 
-from membership.documents import attach_pdf, format_money, render_invoice_pdf
+from membership import services
+from membership.documents import attach_pdf, format_money, invoice_document, render_invoice_pdf
 from membership.models import Invoice, PaymentMethod, Tier
+from membership.partner_space import magic_link_url
+from membership.storage import private_storage
+from portal.urls import urlpatterns as portal_urlpatterns
 from tests.membership_factories import make_partnership
 
 NBSP = "\u00a0"
@@ -46,7 +62,18 @@ def flat(text):
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+
+
+def serve_media(request, path):
+    """The /media/ route `portal.urls` adds when DEBUG is on (`static()`), reading MEDIA_ROOT
+    when the request comes, like a production web server publishing MEDIA_ROOT."""
+    return serve(request, path, document_root=django_settings.MEDIA_ROOT)
+
+
+# The site's URLs with the development media route (tests run with DEBUG off, without it).
+urlpatterns = [re_path(r"^media/(?P<path>.*)$", serve_media), *portal_urlpatterns]
 
 
 @pytest.fixture
@@ -155,6 +182,108 @@ def test_the_pdf_is_stored_once(bank):
     assert invoice.number in pdf_text(first)
     with invoice.pdf.open("rb") as stored:
         assert stored.read() == first
-    assert default_storage.listdir(f"membership/invoices/{invoice.year}")[1] == [
+    assert private_storage().listdir(f"membership/invoices/{invoice.year}")[1] == [
         f"{invoice.number}.pdf"
     ]
+
+
+@pytest.mark.urls(__name__)
+def test_invoice_pdfs_are_private_files_no_media_route_serves(client, settings, bank):
+    partnership = make_partnership(state="awaiting_payment", payment_method=PaymentMethod.TRANSFER)
+    invoice = attach_pdf(Invoice.objects.get(partnership=partnership))
+    default_storage.save("public.txt", ContentFile(b"public"))  # what the route does serve
+    assert client.get("/media/public.txt").status_code == 200
+
+    path = Path(invoice.pdf.path)
+
+    assert path.is_file()
+    assert path.is_relative_to(settings.PRIVATE_MEDIA_ROOT)
+    assert not path.is_relative_to(settings.MEDIA_ROOT)
+    assert not default_storage.exists(invoice.pdf.name)
+    with pytest.raises(ValueError, match="not accessible via a URL"):
+        invoice.pdf.url  # noqa: B018 (the property raises)
+    assert client.get(f"/media/{invoice.pdf.name}").status_code == 404
+
+
+def test_the_guarded_views_serve_the_private_pdf(client, bank):
+    partnership = make_partnership(state="awaiting_payment", payment_method=PaymentMethod.TRANSFER)
+    invoice = attach_pdf(Invoice.objects.get(partnership=partnership))
+    with invoice.pdf.open("rb") as stored:
+        stored_pdf = stored.read()
+    admin_url = f"/admin/partenariats/facture/{invoice.pk}/pdf/"
+    assert client.get(admin_url)["Location"].startswith("/admin/login/")
+
+    client.force_login(User.objects.create_superuser("compta", "compta@example.org", "pw"))
+    from_admin = client.get(admin_url)
+    client.logout()
+    client.get(urlparse(magic_link_url(partnership)).path)  # the partner's own space
+    from_space = client.get(f"/fr/espace-partenaire/factures/{invoice.number}.pdf")
+
+    assert from_admin.status_code == from_space.status_code == 200
+    assert b"".join(from_admin.streaming_content) == stored_pdf
+    assert b"".join(from_space.streaming_content) == stored_pdf
+
+
+def test_the_existing_public_files_move_to_private_storage(settings):
+    """Migration 0006 moves invoices stored under MEDIA_ROOT before it to the private folder."""
+    migration = importlib.import_module("membership.migrations.0006_private_files")
+    partnership = make_partnership(state="paid")
+    invoice = Invoice.objects.get(partnership=partnership)
+    name = f"membership/invoices/{invoice.year}/{invoice.number}.pdf"
+    assert default_storage.save(name, ContentFile(b"%PDF-1.4 old")) == name
+    Invoice.objects.filter(pk=invoice.pk).update(pdf=name)
+
+    migration.to_private(apps, None)
+
+    assert not default_storage.exists(name)
+    invoice.refresh_from_db()
+    assert invoice.pdf.name == name
+    with invoice.pdf.open("rb") as moved:
+        assert moved.read() == b"%PDF-1.4 old"
+
+
+# Paid transfers: the invoice marked paid ------------------------------------------------------
+
+
+def test_a_paid_transfer_invoice_is_marked_paid_and_the_stored_one_is_unchanged(bank):
+    partnership = make_partnership(state="awaiting_payment", payment_method=PaymentMethod.TRANSFER)
+    invoice = attach_pdf(Invoice.objects.get(partnership=partnership))
+    with invoice.pdf.open("rb") as stored:
+        issued = stored.read()
+    assert "Acquittée" not in pdf_text(invoice_document(invoice))
+
+    with time_machine.travel(datetime.datetime(2027, 1, 12, 10, 0, tzinfo=datetime.UTC)):
+        services.mark_paid(partnership, "Virement reçu")
+    invoice = Invoice.objects.get(pk=invoice.pk)
+
+    text = flat(pdf_text(invoice_document(invoice)))
+    assert "Acquittée le 12 janvier 2027" in text
+    assert f"Facture n° {invoice.number}" in text
+    assert "30 000,00 €" in text
+    with invoice.pdf.open("rb") as stored:
+        assert stored.read() == issued  # the issued document itself never changes
+
+
+def test_an_english_paid_transfer_invoice_says_paid_on(bank):
+    partnership = make_partnership(
+        state="awaiting_payment", payment_method=PaymentMethod.TRANSFER, language="en"
+    )
+    with time_machine.travel(datetime.datetime(2027, 1, 12, 10, 0, tzinfo=datetime.UTC)):
+        services.mark_paid(partnership, "Transfer received")
+    invoice = Invoice.objects.get(partnership=partnership)
+
+    text = flat(pdf_text(invoice_document(invoice)))
+
+    assert "Paid on Jan. 12, 2027" in text
+    assert "Description" in text  # the line's column, translated (it used to stay French)
+    assert "Désignation" not in text
+
+
+def test_a_private_folder_inside_media_root_fails_the_system_check(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.PRIVATE_MEDIA_ROOT = str(Path(settings.MEDIA_ROOT) / "private")
+
+    with pytest.raises(SystemCheckError, match="membership.E001"):
+        call_command("check")

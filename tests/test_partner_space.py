@@ -3,6 +3,7 @@ partner-only pages served to the edition's paying partners only."""
 
 import datetime
 import html
+import re
 from urllib.parse import urlparse
 
 from django.contrib.auth import get_user_model
@@ -13,9 +14,17 @@ import icalendar
 import pytest
 import time_machine
 
-from membership.models import Invoice, PartnerAreaPage, PaymentMethod, ProgrammeEvent
-from membership.partner_space import SESSION_KEY, magic_link_url
+from membership.models import (
+    Invoice,
+    PartnerAreaPage,
+    Partnership,
+    PartnershipOfferPage,
+    PaymentMethod,
+    ProgrammeEvent,
+)
+from membership.partner_space import SALT, SESSION_KEY, magic_link_url
 from tests.membership_factories import make_partnership, think_small
+from tests.test_invoices import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +36,8 @@ CALENDAR = "/fr/espace-partenaire/calendrier.ics"
 @pytest.fixture(autouse=True)
 def setup(settings, tmp_path):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     cache.clear()  # the link requests' rate limits
 
 
@@ -172,6 +182,44 @@ def test_a_link_signed_for_another_purpose_is_refused(client):
     assert client.get(f"/fr/espace-partenaire/lien/{token}/").status_code == 400
 
 
+def test_a_link_of_the_older_format_is_refused(client):
+    """Links signed before they named their address (the reference alone) no longer open."""
+    from django.core import signing
+
+    partnership = make_partnership()
+    token = signing.TimestampSigner(salt=SALT).sign(partnership.reference)
+
+    assert client.get(f"/fr/espace-partenaire/lien/{token}/").status_code == 400
+    assert SESSION_KEY not in client.session
+
+
+def test_a_link_stops_working_once_its_address_is_no_longer_the_partnerships(client):
+    partnership = make_partnership()
+    path = link_path(partnership)  # sent to the contact
+    Partnership.objects.filter(pk=partnership.pk).update(contact_email="nouvelle@example.org")
+
+    response = client.get(path)
+
+    assert response.status_code == 403
+    assert "Ce lien n'est plus valable" in text(response)
+    assert f'action="{LOGIN}"' in text(response)
+    assert SESSION_KEY not in client.session
+    # A link to the new address works
+    partnership.refresh_from_db()
+    assert client.get(link_path(partnership))["Location"] == SPACE
+
+
+def test_an_open_space_closes_when_its_address_is_no_longer_the_partnerships(client):
+    partnership = make_partnership(state="paid")
+    invoice = Invoice.objects.get(partnership=partnership)
+    assert open_space(client, partnership).status_code == 200
+
+    Partnership.objects.filter(pk=partnership.pk).update(contact_email="nouvelle@example.org")
+
+    assert client.get(SPACE)["Location"] == LOGIN
+    assert client.get(f"/fr/espace-partenaire/factures/{invoice.number}.pdf")["Location"] == (LOGIN)
+
+
 def test_logging_out_ends_the_space(client):
     partnership = make_partnership()
     open_space(client, partnership)
@@ -244,6 +292,20 @@ def test_an_invalid_address_gets_a_field_error(client):
 # Invoices and calendar ---------------------------------------------------------------------
 
 
+def test_a_paid_transfer_invoice_downloads_marked_paid(client):
+    from membership import services
+
+    partnership = make_partnership(state="awaiting_payment", payment_method=PaymentMethod.TRANSFER)
+    invoice = Invoice.objects.get(partnership=partnership)
+    open_space(client, partnership)
+    url = f"/fr/espace-partenaire/factures/{invoice.number}.pdf"
+    assert "Acquittée" not in pdf_text(b"".join(client.get(url).streaming_content))
+
+    services.mark_paid(partnership, "Virement reçu")
+
+    assert "Acquittée le" in pdf_text(b"".join(client.get(url).streaming_content))
+
+
 def test_invoices_download_from_their_own_space_only(client):
     mine = make_partnership(state="paid")
     other = make_partnership(state="paid")
@@ -263,6 +325,20 @@ def test_invoices_download_from_their_own_space_only(client):
         404
     )
     assert client.get("/fr/espace-partenaire/factures/QN-1999-9999.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("state", ["draft", "awaiting_payment", "cancelled", "refunded"])
+def test_the_calendar_is_for_paid_partnerships_only(client, programme, state):
+    partnership = make_partnership(state=state)
+
+    content = text(open_space(client, partnership))
+
+    assert "Comité de pilotage de juin" not in content
+    assert CALENDAR not in content
+    assert "sera accessible ici dès réception de votre paiement" in content
+    response = client.get(CALENDAR)
+    assert response.status_code == 302
+    assert response["Location"] == SPACE
 
 
 def test_the_calendar_holds_the_editions_events_in_utc(client, programme):
@@ -307,6 +383,72 @@ def test_the_calendar_in_english_uses_the_english_titles(client, programme):
         str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(response.content).walk("VEVENT")
     ]
     assert summaries == ["June steering committee", "Séminaire national"]
+
+
+# A sign-up left as a draft ---------------------------------------------------------------------
+
+
+def offer_page(locale=None):
+    """Think Small's offer page, in `locale` (default: French, the source)."""
+    page = PartnershipOfferPage.objects.child_of(think_small()).live().get()
+    return page.get_translation(locale) if locale else page
+
+
+def finish_link(content, label="Finaliser mon inscription"):
+    """The href of the link that finishes the sign-up."""
+    match = re.search(rf'<a class="button" href="([^"]+)">{label}</a>', content)
+    assert match, f"no « {label} » link"
+    return match.group(1)
+
+
+def test_a_draft_space_links_to_the_confirmation_step_which_opens(client):
+    partnership = make_partnership(legal_name="Brouillon & Cie")
+    page = offer_page()
+
+    content = text(open_space(client, partnership))
+
+    assert "Votre inscription n'est pas terminée" in content
+    url = finish_link(content)
+    assert url == page.url + page.reverse_subpage("confirm", args=[partnership.reference])
+    confirm = client.get(url)  # in a session that didn't sign up: the magic link is enough
+    assert confirm.status_code == 200
+    assert "Brouillon &amp; Cie" in confirm.content.decode()
+    assert "25\u00a0000" in text(confirm)
+
+
+def test_an_english_draft_is_sent_to_the_english_offer_page(client, en):
+    partnership = make_partnership(language="en")
+    page = offer_page(en)
+
+    assert client.get(link_path(partnership))["Location"] == "/en/espace-partenaire/"
+    url = finish_link(text(client.get("/en/espace-partenaire/")), "Complete my sign-up")
+
+    assert url.startswith("/en/")
+    assert url == page.url + page.reverse_subpage("confirm", args=[partnership.reference])
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("state", ["awaiting_payment", "paid"])
+def test_a_space_past_the_draft_has_no_finish_link(client, state):
+    content = text(open_space(client, make_partnership(state=state)))
+
+    assert "Finaliser mon inscription" not in content
+
+
+def test_the_session_keeps_the_last_twenty_sign_ups(client):
+    partnership = make_partnership()
+    session = client.session
+    session["membership_signups"] = [f"QN-{n:08d}" for n in range(20)]
+    session.save()
+
+    open_space(client, partnership)
+    open_space(client, partnership)  # the same link twice: listed once
+
+    signups = client.session["membership_signups"]
+    assert len(signups) == 20
+    assert signups[-1] == partnership.reference
+    assert signups.count(partnership.reference) == 1
+    assert "QN-00000000" not in signups
 
 
 # Partner-only pages ------------------------------------------------------------------------

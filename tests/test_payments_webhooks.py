@@ -525,6 +525,54 @@ def test_a_refund_delivered_before_its_payment_is_retried(deliver, awaiting):
     assert partnership.state == PartnershipState.REFUNDED
 
 
+def test_a_refund_unmatched_before_its_payment_is_applied_once_the_payment_arrives(
+    deliver, awaiting, mailoutbox
+):
+    """The charge names no partnership, and its payment intent isn't known until the checkout
+    event: the refund is kept "unmatched", then applied once that event pays."""
+    partnership, attempt = awaiting
+    session = checkout_session(partnership, attempt)
+    deliver(event_body("charge.refunded", charge(partnership, pi_id=session["payment_intent"])))
+    deliver(event_body("charge.refunded", charge(partnership, pi_id=new_id("pi"))))  # another
+    refund, other = WebhookEvent.objects.order_by("received_at", "pk")
+    assert refund.status == other.status == WebhookEvent.Status.UNMATCHED
+
+    deliver(event_body("checkout.session.completed", session))
+
+    partnership.refresh_from_db()
+    refund.refresh_from_db()
+    other.refresh_from_db()
+    assert partnership.state == PartnershipState.REFUNDED
+    assert [t.to_state for t in partnership.transitions.all()][-2:] == ["paid", "refunded"]
+    assert refund.status == WebhookEvent.Status.PROCESSED
+    assert refund.partnership == partnership
+    assert other.status == WebhookEvent.Status.UNMATCHED  # not this partnership's
+    assert len(mailoutbox) == 1  # the receipt of the payment
+
+
+def test_a_refund_that_gave_up_waiting_is_applied_once_the_payment_arrives(deliver, awaiting):
+    """The refund names the partnership but came first: its retries ran out ("failed")."""
+    partnership, attempt = awaiting
+    pi = new_id("pi")
+    refund = event_body(
+        "charge.refunded",
+        charge(partnership, pi_id=pi, metadata=stripe_metadata(partnership, attempt)),
+    )
+    deliver(refund, execute=False)
+    event = WebhookEvent.objects.get()
+    handlers.process(event.pk, raise_errors=False)  # the worker's last retry
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.FAILED
+
+    deliver(event_body("payment_intent.succeeded", payment_intent(partnership, attempt, pi_id=pi)))
+
+    partnership.refresh_from_db()
+    event.refresh_from_db()
+    assert partnership.state == PartnershipState.REFUNDED
+    assert event.status == WebhookEvent.Status.PROCESSED
+    assert partnership.transitions.filter(to_state="refunded").count() == 1
+
+
 # --- The task -----------------------------------------------------------------------------------
 
 
@@ -623,3 +671,56 @@ def test_simultaneous_deliveries_pay_once(committed_content, mailoutbox):
     assert paid_transitions(partnership) == 1
     assert Invoice.objects.filter(partnership=partnership).count() == 1
     assert len(mailoutbox) == 1
+
+
+# --- The Stripe client ------------------------------------------------------------------------
+
+
+def test_a_stripe_api_that_does_not_answer_times_out_after_one_retry(settings, monkeypatch):
+    """Stripe not answering must not hold the partner's request for minutes: each request
+    times out (HTTP_TIMEOUT) and is sent once more, then the gateway gives up."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from membership.payments import stripe_gateway
+
+    requests = []
+    release = threading.Event()
+
+    class Silent(BaseHTTPRequestHandler):
+        def do_POST(self):
+            requests.append(self.path)
+            release.wait(timeout=10)  # never answers in time
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Silent)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.STRIPE_SECRET_KEY = "sk_test_timeout"
+    assert (stripe_gateway.HTTP_TIMEOUT, stripe_gateway.NETWORK_RETRIES) == (15, 1)
+    monkeypatch.setattr(stripe_gateway, "HTTP_TIMEOUT", 0.5)  # not to wait 2 × 15 s here
+    partnership = make_partnership(state=PartnershipState.AWAITING_PAYMENT)
+    attempt = PaymentAttempt.objects.create(
+        partnership=partnership, method="card", amount_cents=partnership.total_cents
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(stripe_gateway.GatewayError):
+            stripe_gateway.create_checkout_session(
+                partnership,
+                attempt,
+                methods=["card"],
+                success_url="http://testserver/ok",
+                cancel_url="http://testserver/ko",
+            )
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    assert len(requests) == 2  # the request and its one retry
+    assert elapsed < 5

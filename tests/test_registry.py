@@ -1,6 +1,7 @@
 """The adhérent registry in the admin: its list, and its CSV import with progress and errors."""
 
 import datetime
+from pathlib import Path
 
 from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,7 +21,8 @@ IMPORT_URL = "/admin/adherents/import/"
 def eager_celery(settings, tmp_path):
     """Run the import task in-process, as the dev setup does (CI configures a broker)."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.MEDIA_ROOT = str(tmp_path)
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
     saved = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
     celery_app.conf.task_always_eager = celery_app.conf.task_eager_propagates = True
     yield
@@ -184,8 +186,9 @@ def test_a_file_that_is_not_a_small_csv_is_refused_and_nothing_is_imported(
     ("content", "message"),
     [
         (
-            "organisation;numéro;début\nCafé Électronique;FING-200;2025-01-01\n".encode("latin-1"),
-            "n'est pas encodé en UTF-8",
+            # Neither UTF-8 nor Windows-1252 (0x81 has no character in Windows-1252)
+            "organisation;numéro;début\n".encode() + b"Caf\x81 \xe9;FING-200;2025-01-01\n",
+            "n'est encodé ni en UTF-8 ni en Windows-1252 (premier caractère illisible ligne 2)",
         ),
         (
             b";;;\nVille,FING-201,,2025-01-01,\n",
@@ -196,7 +199,7 @@ def test_a_file_that_is_not_a_small_csv_is_refused_and_nothing_is_imported(
             "Colonnes obligatoires absentes : début.",
         ),
     ],
-    ids=["latin-1", "no-header", "missing-column"],
+    ids=["unknown-encoding", "no-header", "missing-column"],
 )
 def test_an_unreadable_csv_fails_with_a_message_and_imports_nothing(
     client, admin, django_capture_on_commit_callbacks, content, message
@@ -212,6 +215,54 @@ def test_an_unreadable_csv_fails_with_a_message_and_imports_nothing(
     page = client.get(response["Location"]).content.decode()
     assert "Import impossible" in page
     assert "Aucun adhérent n'a été importé depuis ce fichier." in page
+    # No row was read: no count of errors next to the failure
+    assert "0 erreur" not in page
+    assert "en erreur" not in page
+    assert "Toutes les lignes ont été importées." not in page
+
+
+def test_a_windows_1252_file_from_french_excel_is_imported(
+    client, admin, django_capture_on_commit_callbacks
+):
+    """French Excel's plain « CSV » is Windows-1252, semicolon separated."""
+    text = (
+        "Organisation;Numéro d'adhérent;Domaines;Début;Fin\r\n"
+        "Café Électronique – Coopérative;FING-200;café.fr;01/01/2025;\r\n"
+        "Œuvres numériques;FING-201;;01/02/2025;31/12/2026\r\n"
+    )
+
+    upload(client, django_capture_on_commit_callbacks, csv_file(text, encoding="cp1252"))
+
+    assert latest_import().status == AdherentImport.Status.DONE
+    assert latest_import().errors == []
+    cafe = Adherent.objects.get(membership_number="FING-200")
+    assert cafe.organisation == "Café Électronique – Coopérative"
+    assert cafe.domains == ["café.fr"]
+    assert Adherent.objects.get(membership_number="FING-201").organisation == "Œuvres numériques"
+
+
+def test_a_utf_8_file_is_not_read_as_windows_1252(
+    client, admin, django_capture_on_commit_callbacks
+):
+    text = "organisation,membership_number,valid_from\nÉcole Numérique,FING-210,2025-01-01\n"
+
+    upload(client, django_capture_on_commit_callbacks, csv_file(text))
+
+    assert Adherent.objects.get(membership_number="FING-210").organisation == "École Numérique"
+
+
+def test_imported_files_are_private(client, admin, settings, django_capture_on_commit_callbacks):
+    text = "organisation,membership_number,valid_from\nVille,FING-220,2025-01-01\n"
+
+    upload(client, django_capture_on_commit_callbacks, csv_file(text))
+
+    stored = latest_import().file
+    path = Path(stored.path)
+    assert path.is_file()
+    assert path.is_relative_to(settings.PRIVATE_MEDIA_ROOT)
+    assert not path.is_relative_to(settings.MEDIA_ROOT)
+    with pytest.raises(ValueError, match="not accessible via a URL"):
+        stored.url  # noqa: B018 (the property raises)
 
 
 def test_progress_is_saved_batch_by_batch_and_reaches_100_percent(

@@ -6,6 +6,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..storage import private_storage
+
 
 class InvoiceSequence(models.Model):
     """The last number issued in a year. Its row is locked while a number is taken, and the
@@ -43,7 +45,10 @@ class Invoice(models.Model):
     gross_cents = models.PositiveIntegerField(_("montant TTC (centimes)"))
     vat_rate = models.DecimalField(_("taux de TVA"), max_digits=5, decimal_places=2)
     language = models.CharField(max_length=5)
-    pdf = models.FileField(_("PDF"), upload_to="membership/invoices/%Y/", blank=True)
+    pdf = models.FileField(
+        _("PDF"), upload_to="membership/invoices/%Y/", storage=private_storage, blank=True
+    )
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("facture")

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..storage import private_storage
+
 
 def normalise_domain(domain: str) -> str:
     return domain.strip().lower().lstrip("@").rstrip(".")
@@ -85,7 +87,9 @@ class AdherentImport(models.Model):
         DONE = "done", _("Terminé")
         FAILED = "failed", _("Échec")
 
-    file = models.FileField(_("fichier CSV"), upload_to="membership/imports/")
+    file = models.FileField(
+        _("fichier CSV"), upload_to="membership/imports/", storage=private_storage
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

@@ -6,14 +6,21 @@ calls the services, which are idempotent: a duplicated or late event changes not
 
 `process()` runs one stored event once (the Celery task `process_webhook_event` calls it);
 `replay()` runs a stored event again, whatever became of it before.
+
+A refund may arrive before the payment it refunds: kept "unmatched" (its payment intent isn't
+known yet) or "failed" (the partnership isn't paid yet; the task retries for a while). When an
+event then makes the partnership paid, that partnership's waiting refunds are processed again
+once the payment is committed (`requeue_early_refunds`).
 """
 
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from membership import services
@@ -143,13 +150,56 @@ def _cause(event) -> str:
 
 
 def _paid(event, partnership) -> Outcome:
-    if not services.mark_paid(partnership, _cause(event)):
+    if services.mark_paid(partnership, _cause(event)):
+        transaction.on_commit(partial(requeue_early_refunds, partnership.pk))
+    else:
         partnership.refresh_from_db(fields=["state"])
         if partnership.state == PartnershipState.CANCELLED:
             raise Rejected(
                 "payment received for a cancelled partnership: to review (refund?)", partnership
             )
     return Outcome(Status.PROCESSED, partnership)
+
+
+# Refunds that came before their payment wait in these states.
+WAITING_REFUND = (Status.UNMATCHED, Status.FAILED)
+
+
+def early_refunds(partnership):
+    """The stored `charge.refunded` events still waiting (unmatched or failed) that name
+    `partnership`: by reference in their metadata, or by one of its payment intents."""
+    about = Q(payload__data__object__metadata__partnership_reference=partnership.reference)
+    intents = list(
+        partnership.payment_attempts.exclude(payment_intent_id="").values_list(
+            "payment_intent_id", flat=True
+        )
+    )
+    if intents:
+        about |= Q(payload__data__object__payment_intent__in=intents)
+        about |= Q(payload__data__object__payment_intent__id__in=intents)
+    return WebhookEvent.objects.filter(type="charge.refunded", status__in=WAITING_REFUND).filter(
+        about
+    )
+
+
+def requeue_early_refunds(partnership_id) -> list[int]:
+    """Process again the partnership's refunds that arrived before its payment (run once the
+    payment is committed). Returns the ids of the events queued."""
+    from membership.tasks.payments import process_webhook_event
+
+    partnership = Partnership.objects.filter(pk=partnership_id).first()
+    if partnership is None:
+        return []
+    queued = []
+    for event_id in early_refunds(partnership).values_list("pk", flat=True):
+        # Only the call that moves the event back to "pending" queues it.
+        if WebhookEvent.objects.filter(pk=event_id, status__in=WAITING_REFUND).update(
+            status=Status.PENDING, error="", processed_at=None
+        ):
+            logger.info("Stripe event #%s: refund queued again after the payment", event_id)
+            process_webhook_event.delay(event_id)
+            queued.append(event_id)
+    return queued
 
 
 # --- Handlers -----------------------------------------------------------------------------

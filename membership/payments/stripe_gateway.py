@@ -34,6 +34,12 @@ API_VERSION = "2026-10-28.endive"
 # A signed webhook older than this (seconds) is refused, so a captured body can't be replayed.
 WEBHOOK_TOLERANCE = 300
 
+# Seconds a request to Stripe may take (connecting and reading), and how many times a request
+# that failed on the network is sent again. The partner waits for these requests: at worst
+# (1 + NETWORK_RETRIES) × HTTP_TIMEOUT, plus the client's short backoff, then "unavailable".
+HTTP_TIMEOUT = 15
+NETWORK_RETRIES = 1
+
 # The online payment methods Checkout may offer, as Stripe names them.
 METHODS = frozenset({"card", "sepa_debit"})
 
@@ -238,7 +244,8 @@ def _client() -> stripe.StripeClient:
         stripe_version=API_VERSION,
         base_addresses={"api": api_base} if api_base else None,
         # Retries reuse the request's idempotency key, so they can't charge twice.
-        max_network_retries=2,
+        max_network_retries=NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=HTTP_TIMEOUT),
     )
 
 

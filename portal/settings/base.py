@@ -32,6 +32,7 @@ env = environ.Env(
     SERVER_EMAIL=(str, "noreply@localhost"),
     WAGTAILADMIN_BASE_URL=(str, "http://127.0.0.1:8000"),
     MEDIA_ROOT=(str, str(BASE_DIR / "var" / "media")),
+    PRIVATE_MEDIA_ROOT=(str, str(BASE_DIR / "var" / "private")),
     STATIC_ROOT=(str, str(BASE_DIR / "var" / "static")),
 )
 environ.Env.read_env(BASE_DIR / ".env")
@@ -154,6 +155,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = env("STATIC_ROOT")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT")
+# Invoice PDFs and registry CSV imports: outside MEDIA_ROOT, never served by URL
+# (membership/storage.py); back them up with the database.
+PRIVATE_MEDIA_ROOT = env("PRIVATE_MEDIA_ROOT")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

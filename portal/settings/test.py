@@ -8,6 +8,7 @@ SECRET_KEY = "test-only-secret-key"  # noqa: S105 (test settings only)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = str(VAR_DIR / "test-media")
+PRIVATE_MEDIA_ROOT = str(VAR_DIR / "test-private")
 ALLOWED_HOSTS = ["*"]
 WAGTAILADMIN_BASE_URL = "http://testserver"
 STORAGES = {
