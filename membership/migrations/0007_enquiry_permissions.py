@@ -3,7 +3,7 @@ contacts and the routing up to date; only Relecteurs delete enquiries."""
 
 from django.db import migrations
 
-from portal.migration_utils import ensure_permissions
+from portal.migration_utils import grant_group_permissions, revoke_group_permissions
 
 EDITORS = [
     "view_enquiry",
@@ -13,20 +13,12 @@ EDITORS = [
 GRANTS = {"Éditeurs": EDITORS, "Relecteurs": [*EDITORS, "delete_enquiry"]}
 
 
-def _permissions(apps, codenames):
-    Permission = apps.get_model("auth.Permission")
-    return Permission.objects.filter(content_type__app_label="membership", codename__in=codenames)
-
-
 def grant(apps, schema_editor):
-    ensure_permissions(apps)
-    for group in apps.get_model("auth.Group").objects.filter(name__in=GRANTS):
-        group.permissions.add(*_permissions(apps, GRANTS[group.name]))
+    grant_group_permissions(apps, "membership", GRANTS)
 
 
 def revoke(apps, schema_editor):
-    for group in apps.get_model("auth.Group").objects.filter(name__in=GRANTS):
-        group.permissions.remove(*_permissions(apps, GRANTS[group.name]))
+    revoke_group_permissions(apps, "membership", GRANTS)
 
 
 class Migration(migrations.Migration):
