@@ -28,7 +28,7 @@ class SignupForm(forms.Form):
         label=_("SIRET ou n° de TVA intracommunautaire"),
         required=False,
         max_length=32,
-        help_text=_("Facultatif. Par exemple 732 829 320 00074 ou FR40303265045."),
+        help_text=_("Par exemple 732 829 320 00074 ou FR40303265045."),
     )
     contact_name = forms.CharField(label=_("Nom et prénom"), max_length=255)
     contact_role = forms.CharField(label=_("Fonction"), max_length=255)
@@ -53,7 +53,7 @@ class SignupForm(forms.Form):
         label=_("Référence de bon de commande"),
         required=False,
         max_length=100,
-        help_text=_("Facultatif : elle figurera sur la facture."),
+        help_text=_("Elle figurera sur la facture."),
     )
     accept_terms = forms.BooleanField(
         label=_("J'accepte les conditions du partenariat"),
