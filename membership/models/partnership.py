@@ -154,10 +154,6 @@ class Partnership(models.Model):
         super().save(*args, **kwargs)
 
     @property
-    def amount(self):
-        return self.amount_cents / 100
-
-    @property
     def total_cents(self) -> int:
         """What the partner pays: the price plus VAT when prices exclude it (the invoice's
         gross amount, and the amount charged online)."""
