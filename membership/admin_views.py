@@ -343,6 +343,13 @@ class ReasonForm(forms.Form):
     )
 
 
+def with_reason(cause, form):
+    """The history's cause, followed by the reason the staff member typed, if any."""
+    if reason := form.cleaned_data.get("reason"):
+        return f"{cause} : {reason}"
+    return cause
+
+
 class RecordTransferView(PartnershipActionView):
     action_label = gettext_lazy("Enregistrer le virement reçu")
     confirmation = gettext_lazy(
@@ -382,10 +389,7 @@ class CancelPartnershipView(PartnershipActionView):
         return partnership.can_transition(PartnershipState.CANCELLED)
 
     def get_cause(self, form):
-        cause = f"Annulé par {self.actor_name}"
-        if reason := form.cleaned_data.get("reason"):
-            cause += f" : {reason}"
-        return cause
+        return with_reason(f"Annulé par {self.actor_name}", form)
 
     def perform(self, cause, form):
         return services.cancel(self.object, cause, actor=self.request.user)
@@ -409,10 +413,7 @@ class RefundPartnershipView(PartnershipActionView):
         return partnership.can_transition(PartnershipState.REFUNDED)
 
     def get_cause(self, form):
-        cause = f"Remboursement enregistré par {self.actor_name}"
-        if reason := form.cleaned_data.get("reason"):
-            cause += f" : {reason}"
-        return cause
+        return with_reason(f"Remboursement enregistré par {self.actor_name}", form)
 
     def perform(self, cause, form):
         return services.mark_refunded(self.object, cause, actor=self.request.user)
