@@ -204,6 +204,23 @@ else:
         }
     }
 
+# The public archive's search service (search/services): Elasticsearch when configured.
+SEARCH_SERVICE = (
+    "search.services.elastic.ElasticsearchSearchService"
+    if ELASTICSEARCH_URL
+    else "search.services.database.DatabaseSearchService"
+)
+ELASTICSEARCH_TIMEOUT = env.float("ELASTICSEARCH_TIMEOUT", default=5.0)
+
+# Wagtail's own background work (django-tasks): through Celery when a broker is configured.
+TASKS = {
+    "default": {
+        "BACKEND": "portal.task_backend.CeleryBackend"
+        if CELERY_BROKER_URL
+        else "django_tasks.backends.immediate.ImmediateBackend",
+    }
+}
+
 # Wagtail
 WAGTAIL_SITE_NAME = "Questions Numériques"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL")

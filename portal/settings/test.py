@@ -20,3 +20,6 @@ if not env("DATABASE_URL"):
 CELERY_TASK_EAGER_PROPAGATES = True
 # Online payment is offered when a Stripe key is set; tests never reach Stripe itself.
 STRIPE_SECRET_KEY = "sk_test_portal_tests"  # noqa: S105 (not a secret)
+# Tasks run in-process, in order, as they would on a worker (CI sets CELERY_BROKER_URL for the
+# tests that talk to Redis; a test that wants the broker says so itself).
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,250 @@
+"""The embedded engine: Wagtail's database search backend over ``ArchiveEntry``.
+
+PostgreSQL full text search with the ``french`` configuration, or SQLite FTS5, depending on
+the database; facets are counted by the database. Used when ``ELASTICSEARCH_URL`` is unset.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.utils.html import escape
+
+from wagtail.search.backends import get_search_backend
+from wagtail.search.utils import parse_query_string
+
+from ..models import ArchiveEntry
+from ..text import WORD_RE, fold, highlight, query_words
+from .base import (
+    FACETS,
+    FacetValue,
+    Hit,
+    ProgressCallback,
+    SearchPage,
+    SearchRequest,
+    SearchService,
+    SearchUnavailable,
+    Suggestion,
+)
+
+logger = logging.getLogger(__name__)
+
+# Facet name → ArchiveEntry field.
+FACET_FIELDS = {"locale": "locale", "kind": "kind", "edition": "edition_key", "year": "year"}
+VOCABULARY_TTL = 3600
+VOCABULARY_VERSION_KEY = "search:vocabulary-version"
+BATCH = 500
+
+
+class DatabaseSearchService(SearchService):
+    name = "database"
+
+    def __init__(self, backend: str = "default"):
+        self.backend = get_search_backend(backend)
+
+    # Searching -------------------------------------------------------------------------
+
+    def _entries(self, request: SearchRequest, *, without: str | None = None):
+        entries = ArchiveEntry.objects.all()
+        for name, values in request.filters(without=without).items():
+            entries = entries.filter(**{f"{FACET_FIELDS[name]}__in": values})
+        return entries
+
+    def _query(self, text: str):
+        _filters, query = parse_query_string(text, operator="and")
+        return query
+
+    def _results(self, request: SearchRequest, entries, *, order: str = "relevance"):
+        if order == "date":
+            entries = entries.order_by("-date", "-pk")
+        return self.backend.search(
+            self._query(request.query),
+            entries,
+            operator="and",
+            order_by_relevance=order != "date",
+        )
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        try:
+            results = self._results(request, self._entries(request), order=request.order)
+            total = results.count()
+            entries = list(results[request.offset : request.offset + request.per_page])
+            facets = {name: self._facet(request, name) for name in FACETS}
+            suggestion = self._suggestion(request) if total == 0 else None
+        except DatabaseError as error:
+            logger.exception("Database search failed for %r", request.query)
+            raise SearchUnavailable(str(error)) from error
+        return SearchPage(
+            request=request,
+            hits=[self._hit(entry, request) for entry in entries],
+            total=total,
+            facets=facets,
+            suggestion=suggestion,
+        )
+
+    def _facet(self, request: SearchRequest, name: str) -> list[FacetValue]:
+        field = FACET_FIELDS[name]
+        results = self._results(request, self._entries(request, without=name))
+        counts = results.facet(field)
+        selected = {str(value) for value in request.filters().get(name, ())}
+        values = [
+            FacetValue(str(value), count, str(value) in selected)
+            for value, count in counts.items()
+            if value not in (None, "")
+        ]
+        # Selected values stay visible (with 0) so that the reader can remove them.
+        shown = {value.value for value in values}
+        values += [FacetValue(value, 0, True) for value in selected - shown]
+        return values
+
+    def _hit(self, entry: ArchiveEntry, request: SearchRequest) -> Hit:
+        text = " ".join(part for part in (entry.introduction, entry.body) if part)
+        return Hit(
+            entry_id=entry.pk,
+            kind=entry.kind,
+            locale=entry.locale,
+            url=entry.url,
+            title=entry.title,
+            title_html=highlight(entry.title, request.query, entry.locale, words=10_000)
+            or escape(entry.title),
+            snippet_html=highlight(text, request.query, entry.locale),
+            authors=entry.authors,
+            edition_key=entry.edition_key,
+            edition_title=entry.edition_title,
+            year=entry.year,
+            date=entry.date,
+        )
+
+    # Did you mean ----------------------------------------------------------------------
+
+    def _vocabulary(self, locales: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Folded word → (the spelling seen most, occurrences), cached for an hour."""
+        version = cache.get_or_set(VOCABULARY_VERSION_KEY, 1)
+        key = f"search:vocabulary:{version}:{','.join(sorted(locales)) or '*'}"
+        vocabulary = cache.get(key)
+        if vocabulary is None:
+            counts: Counter[str] = Counter()
+            entries = ArchiveEntry.objects.all()
+            if locales:
+                entries = entries.filter(locale__in=locales)
+            fields = ("title", "introduction", "authors", "edition_title", "body")
+            for row in entries.values_list(*fields).iterator(chunk_size=BATCH):
+                for text in row:
+                    counts.update(word.casefold() for word in WORD_RE.findall(text or ""))
+            spellings: dict[str, tuple[str, int]] = {}
+            for word, count in counts.items():
+                if len(word) < 3 or word.isdigit():
+                    continue
+                folded = fold(word)
+                seen = spellings.get(folded)
+                total = count + (seen[1] if seen else 0)
+                best = word if not seen or count > counts[seen[0]] else seen[0]
+                spellings[folded] = (best, total)
+            vocabulary = spellings
+            cache.set(key, vocabulary, VOCABULARY_TTL)
+        return vocabulary
+
+    def _suggestion(self, request: SearchRequest) -> str | None:
+        vocabulary = self._vocabulary(request.locales)
+        by_start: dict[str, list[str]] = defaultdict(list)
+        for folded in vocabulary:
+            by_start[folded[0]].append(folded)
+        changed, words = False, []
+        for word in query_words(request.query):
+            folded = fold(word)
+            if folded in vocabulary or len(folded) < 3:
+                words.append(word)
+                continue
+            candidates = [c for c in by_start.get(folded[0], ()) if abs(len(c) - len(folded)) <= 2]
+            close = difflib.get_close_matches(folded, candidates, n=3, cutoff=0.75)
+            if not close:
+                words.append(word)
+                continue
+            best = max(
+                close,
+                key=lambda c: (difflib.SequenceMatcher(None, folded, c).ratio(), vocabulary[c][1]),
+            )
+            words.append(vocabulary[best][0])
+            changed = True
+        if not changed:
+            return None
+        suggestion = " ".join(words)
+        corrected = SearchRequest(**{**request.__dict__, "query": suggestion})
+        if self._results(corrected, self._entries(corrected)).count() == 0:
+            return None
+        return suggestion
+
+    # Autocomplete ----------------------------------------------------------------------
+
+    def autocomplete(
+        self, prefix: str, *, locales: Sequence[str] = (), limit: int = 8
+    ) -> list[Suggestion]:
+        entries = ArchiveEntry.objects.all()
+        if locales:
+            entries = entries.filter(locale__in=locales)
+        try:
+            results = self.backend.autocomplete(prefix, entries, fields=["title"], operator="and")
+            found = list(results[:limit])
+        except DatabaseError as error:
+            logger.exception("Database autocomplete failed for %r", prefix)
+            raise SearchUnavailable(str(error)) from error
+        return [Suggestion(e.title, e.url, e.kind, e.locale) for e in found]
+
+    # Indexing --------------------------------------------------------------------------
+
+    def index_entries(self, entries: Iterable) -> None:
+        entries = list(entries)
+        if entries:
+            self.backend.add_bulk(ArchiveEntry, entries)
+            self._vocabulary_changed()
+
+    def remove_entries(self, entry_ids: Iterable[int]) -> None:
+        for entry_id in entry_ids:
+            self.backend.delete(ArchiveEntry(pk=entry_id))
+        self._vocabulary_changed()
+
+    def rebuild(self, entries, *, progress: ProgressCallback | None = None) -> int:
+        """Replace the whole index in one transaction: searches see the old one until commit."""
+        total = entries.count()
+        done = 0
+        with transaction.atomic():
+            stale = self.indexed_ids() - set(entries.values_list("pk", flat=True))
+            self.remove_entries(stale)
+            batch: list[ArchiveEntry] = []
+            for entry in entries.order_by("pk").iterator(chunk_size=BATCH):
+                batch.append(entry)
+                if len(batch) == BATCH:
+                    self.backend.add_bulk(ArchiveEntry, batch)
+                    done += len(batch)
+                    batch = []
+                    if progress:
+                        progress(done, total)
+            if batch:
+                self.backend.add_bulk(ArchiveEntry, batch)
+                done += len(batch)
+            if progress:
+                progress(done, total)
+        self._vocabulary_changed()
+        return done
+
+    def indexed_ids(self) -> set[int]:
+        from django.contrib.contenttypes.models import ContentType
+
+        from wagtail.search.models import IndexEntry
+
+        content_type = ContentType.objects.get_for_model(ArchiveEntry)
+        ids = IndexEntry.objects.filter(content_type=content_type).values_list(
+            "object_id", flat=True
+        )
+        return {int(pk) for pk in ids}
+
+    def _vocabulary_changed(self) -> None:
+        try:
+            cache.incr(VOCABULARY_VERSION_KEY)
+        except ValueError:
+            cache.set(VOCABULARY_VERSION_KEY, 2)
