@@ -63,6 +63,7 @@ class ArchiveEntry(index.Indexed, models.Model):
         index.FilterField("edition_key"),
         index.FilterField("year"),
         index.FilterField("date"),
+        index.FilterField("id"),
     ]
 
     class Meta:

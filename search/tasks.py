@@ -1,4 +1,5 @@
-"""Celery tasks that keep the public search index in step with the site (queue "search").
+"""Celery tasks that keep the public search index in step with the site (queue "search",
+routed by ``CELERY_TASK_ROUTES``).
 
 Each task recomputes the entries from the current state of the database, so running one
 twice, or late, leaves the same result: safe to retry and to acknowledge late.
@@ -15,7 +16,6 @@ RETRY = {
     "retry_backoff_max": 600,
     "max_retries": 12,
     "acks_late": True,
-    "queue": "search",
 }
 
 

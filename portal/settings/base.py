@@ -177,6 +177,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
+# Workers consume "celery" (the default) and "search": `celery -A portal worker -Q celery,search`.
+CELERY_TASK_ROUTES = {"search.tasks.*": {"queue": "search"}}
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-pages": {
         "task": "portal.tasks.publish_scheduled_pages",

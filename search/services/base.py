@@ -129,5 +129,9 @@ class SearchService(abc.ABC):
         """
 
     @abc.abstractmethod
+    def clear(self) -> None:
+        """Drop everything this engine holds for the archive (tests, uninstalling)."""
+
+    @abc.abstractmethod
     def indexed_ids(self) -> set[int]:
         """The entry ids the engine holds (for consistency checks)."""

@@ -61,7 +61,7 @@ class DatabaseSearchService(SearchService):
 
     def _results(self, request: SearchRequest, entries, *, order: str = "relevance"):
         if order == "date":
-            entries = entries.order_by("-date", "-pk")
+            entries = entries.order_by("-date", "-id")
         return self.backend.search(
             self._query(request.query),
             entries,
@@ -232,16 +232,20 @@ class DatabaseSearchService(SearchService):
         self._vocabulary_changed()
         return done
 
-    def indexed_ids(self) -> set[int]:
+    def _index_entries(self):
         from django.contrib.contenttypes.models import ContentType
 
         from wagtail.search.models import IndexEntry
 
         content_type = ContentType.objects.get_for_model(ArchiveEntry)
-        ids = IndexEntry.objects.filter(content_type=content_type).values_list(
-            "object_id", flat=True
-        )
-        return {int(pk) for pk in ids}
+        return IndexEntry.objects.filter(content_type=content_type)
+
+    def indexed_ids(self) -> set[int]:
+        return {int(pk) for pk in self._index_entries().values_list("object_id", flat=True)}
+
+    def clear(self) -> None:
+        self._index_entries().delete()
+        self._vocabulary_changed()
 
     def _vocabulary_changed(self) -> None:
         try:
