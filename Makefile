@@ -15,10 +15,10 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Absolute links (canonical, hreflang, sitemap, API, e-mails) follow the port served on.
 export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help install run test check lint format migrate content admin-user clean
+.PHONY: help install run test check lint format migrate content admin-user clean bench-search
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-13s\033[0m %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -33,6 +33,7 @@ migrate: install ## Apply database migrations
 content: migrate ## Load the brochure's content (idempotent) and the local admin account
 	$(MANAGE) load_content
 	$(MANAGE) configure_site
+	$(MANAGE) rebuild_search_index --if-empty
 	$(MANAGE) ensure_admin
 
 run: content ## Install, migrate, load the content and serve on http://127.0.0.1:$PORT/
@@ -47,6 +48,9 @@ check: install ## Django checks, migrations up to date, ruff lint and format
 
 test: check ## Install, run the checks, then the whole test suite
 	$(VENV)/bin/pytest
+
+bench-search: install ## Search benchmark: 10 000 articles in database qn_bench_search (ARGS=…)
+	$(PY) -m bench.search $(ARGS)
 
 format: install ## Fix lint and formatting in place
 	$(VENV)/bin/ruff check --fix .

@@ -7,6 +7,7 @@ search backend, the Elasticsearch service by copying it into its own index. PDF 
 extracted once, here, not at every reindex.
 """
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,10 @@ class ArchiveEntry(index.Indexed, models.Model):
     # A document's file hash when its text was extracted: unchanged files are not re-read.
     source_hash = models.CharField(max_length=64, blank=True)
     indexed_at = models.DateTimeField(auto_now=True)
+    # PostgreSQL only: title (A), introduction and authors (B), edition (C) and body (D),
+    # analysed with the entry's own language (``french`` or ``english``); GIN-indexed by
+    # migration 0002. Unused (NULL) on SQLite, where Wagtail's FTS5 index serves.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     # Indexed by the search services (search.services), never by Wagtail's save signals:
     # an entry is written by a Celery task that then asks the active service to index it.

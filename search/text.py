@@ -1,14 +1,15 @@
 """Words, stems and highlighted snippets, for the engines that do not make their own.
 
 Stems come from the Snowball stemmers that PostgreSQL's ``french`` and ``english`` text
-search configurations also use, so a highlighted word is one the database matched.
+search configurations also use, so a highlighted word is one the database matched
+(snowballstemmer runs on PyStemmer's C implementation when it is installed, as here).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 from django.utils.html import escape
 
@@ -30,6 +31,7 @@ def _stemmer(language: str):
     return snowballstemmer.stemmer(STEMMER_LANGUAGES.get(language, "french"))
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str, language: str) -> str:
     word = ELISION_RE.sub("", word.casefold())
     return fold(_stemmer(language).stemWord(word))

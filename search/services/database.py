@@ -1,7 +1,15 @@
-"""The embedded engine: Wagtail's database search backend over ``ArchiveEntry``.
+"""The embedded engine, used when ``ELASTICSEARCH_URL`` is unset: the database's full text.
 
-PostgreSQL full text search with the ``french`` configuration, or SQLite FTS5, depending on
-the database; facets are counted by the database. Used when ``ELASTICSEARCH_URL`` is unset.
+- PostgreSQL: ``ArchiveEntry.search_vector``, a weighted tsvector built with each entry's own
+  language (``french`` or ``english`` text search configuration) and GIN-indexed, matched
+  with ``websearch_to_tsquery`` and ranked with ``ts_rank``. Wagtail's database backend
+  (``SEARCH_CONFIG = "french"``) concatenates its title and body vectors at query time, which
+  no index can serve: at 10 000 articles its queries took hundreds of milliseconds (see the
+  README's search benchmark), hence this column.
+- SQLite: Wagtail's database search backend (FTS5).
+
+Both: autocomplete through Wagtail's backend (its GIN/FTS5 autocomplete index), facets
+counted by the database, highlights and "did you mean" computed here (search.text).
 """
 
 from __future__ import annotations
@@ -11,8 +19,10 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, F
 from django.utils.html import escape
 
 from wagtail.search.backends import get_search_backend
@@ -39,6 +49,8 @@ FACET_FIELDS = {"locale": "locale", "kind": "kind", "edition": "edition_key", "y
 VOCABULARY_TTL = 3600
 VOCABULARY_VERSION_KEY = "search:vocabulary-version"
 BATCH = 500
+# Entry language → PostgreSQL text search configuration.
+LANGUAGE_CONFIGS = {"fr": "french", "en": "english"}
 
 
 class DatabaseSearchService(SearchService):
@@ -59,7 +71,28 @@ class DatabaseSearchService(SearchService):
         _filters, query = parse_query_string(text, operator="and")
         return query
 
+    @property
+    def _postgres(self) -> bool:
+        return connection.vendor == "postgresql"
+
+    def _tsquery(self, request: SearchRequest):
+        """The reader's words in the languages searched (both when no language is chosen)."""
+        languages = [LANGUAGE_CONFIGS[code] for code in request.locales if code in LANGUAGE_CONFIGS]
+        query = None
+        for config in languages or LANGUAGE_CONFIGS.values():
+            part = SearchQuery(request.query, config=config, search_type="websearch")
+            query = part if query is None else query | part
+        return query
+
     def _results(self, request: SearchRequest, entries, *, order: str = "relevance"):
+        """The matching entries, best first (or newest first)."""
+        if self._postgres:
+            query = self._tsquery(request)
+            entries = entries.filter(search_vector=query)
+            if order == "date":
+                return entries.order_by(F("date").desc(nulls_last=True), "-id")
+            rank = SearchRank(F("search_vector"), query)
+            return entries.annotate(rank=rank).order_by("-rank", "-id")
         if order == "date":
             entries = entries.order_by("-date", "-id")
         return self.backend.search(
@@ -72,9 +105,12 @@ class DatabaseSearchService(SearchService):
     def search(self, request: SearchRequest) -> SearchPage:
         try:
             results = self._results(request, self._entries(request), order=request.order)
-            total = results.count()
             entries = list(results[request.offset : request.offset + request.per_page])
-            facets = {name: self._facet(request, name) for name in FACETS}
+            if self._postgres:
+                total, facets = self._postgres_counts(request)
+            else:
+                total = results.count()
+                facets = {name: self._facet(request, name) for name in FACETS}
             suggestion = self._suggestion(request) if total == 0 else None
         except DatabaseError as error:
             logger.exception("Database search failed for %r", request.query)
@@ -87,19 +123,40 @@ class DatabaseSearchService(SearchService):
             suggestion=suggestion,
         )
 
+    def _postgres_counts(self, request: SearchRequest):
+        """The total and the disjunctive facet counts from one grouped query."""
+        matching = ArchiveEntry.objects.filter(search_vector=self._tsquery(request))
+        fields = [FACET_FIELDS[name] for name in FACETS]
+        groups = matching.values_list(*fields).annotate(n=Count("id")).order_by()
+        active = {
+            name: {str(value) for value in values} for name, values in request.filters().items()
+        }
+        total = 0
+        counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        for *values, n in groups:
+            row = dict(zip(FACETS, ("" if v is None else str(v) for v in values), strict=True))
+            failing = [name for name, chosen in active.items() if row[name] not in chosen]
+            if not failing:
+                total += n
+            for name in FACETS:
+                # A facet counts the rows that every *other* active filter lets through.
+                if not [other for other in failing if other != name] and row[name]:
+                    counts[name][row[name]] += n
+        return total, {name: self._facet_values(request, name, counts[name]) for name in FACETS}
+
     def _facet(self, request: SearchRequest, name: str) -> list[FacetValue]:
         field = FACET_FIELDS[name]
         results = self._results(request, self._entries(request, without=name))
-        counts = results.facet(field)
+        counts = {str(k): v for k, v in results.facet(field).items() if k not in (None, "")}
+        return self._facet_values(request, name, counts)
+
+    def _facet_values(self, request: SearchRequest, name: str, counts) -> list[FacetValue]:
         selected = {str(value) for value in request.filters().get(name, ())}
-        values = [
-            FacetValue(str(value), count, str(value) in selected)
-            for value, count in counts.items()
-            if value not in (None, "")
-        ]
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        values = [FacetValue(value, count, value in selected) for value, count in ordered]
         # Selected values stay visible (with 0) so that the reader can remove them.
         shown = {value.value for value in values}
-        values += [FacetValue(value, 0, True) for value in selected - shown]
+        values += [FacetValue(value, 0, True) for value in sorted(selected - shown)]
         return values
 
     def _hit(self, entry: ArchiveEntry, request: SearchRequest) -> Hit:
@@ -201,11 +258,27 @@ class DatabaseSearchService(SearchService):
         entries = list(entries)
         if entries:
             self.backend.add_bulk(ArchiveEntry, entries)
+            self._update_vectors([entry.pk for entry in entries])
             self._vocabulary_changed()
 
+    def _update_vectors(self, entry_ids: list[int]) -> None:
+        if not self._postgres:
+            return
+        for code, config in LANGUAGE_CONFIGS.items():
+            rows = ArchiveEntry.objects.filter(pk__in=entry_ids)
+            rows = rows.filter(locale=code) if code != "fr" else rows.exclude(locale="en")
+            rows.update(
+                search_vector=SearchVector("title", weight="A", config=config)
+                + SearchVector("introduction", "authors", weight="B", config=config)
+                + SearchVector("edition_title", weight="C", config=config)
+                + SearchVector("body", weight="D", config=config)
+            )
+
     def remove_entries(self, entry_ids: Iterable[int]) -> None:
+        entry_ids = list(entry_ids)
         for entry_id in entry_ids:
             self.backend.delete(ArchiveEntry(pk=entry_id))
+        ArchiveEntry.objects.filter(pk__in=entry_ids).update(search_vector=None)
         self._vocabulary_changed()
 
     def rebuild(self, entries, *, progress: ProgressCallback | None = None) -> int:
@@ -220,12 +293,14 @@ class DatabaseSearchService(SearchService):
                 batch.append(entry)
                 if len(batch) == BATCH:
                     self.backend.add_bulk(ArchiveEntry, batch)
+                    self._update_vectors([entry.pk for entry in batch])
                     done += len(batch)
                     batch = []
                     if progress:
                         progress(done, total)
             if batch:
                 self.backend.add_bulk(ArchiveEntry, batch)
+                self._update_vectors([entry.pk for entry in batch])
                 done += len(batch)
             if progress:
                 progress(done, total)
@@ -245,6 +320,7 @@ class DatabaseSearchService(SearchService):
 
     def clear(self) -> None:
         self._index_entries().delete()
+        ArchiveEntry.objects.update(search_vector=None)
         self._vocabulary_changed()
 
     def _vocabulary_changed(self) -> None:
