@@ -23,3 +23,7 @@ STRIPE_SECRET_KEY = "sk_test_portal_tests"  # noqa: S105 (not a secret)
 # Tasks run in-process, in order, as they would on a worker (CI sets CELERY_BROKER_URL for the
 # tests that talk to Redis; a test that wants the broker says so itself).
 CELERY_TASK_ALWAYS_EAGER = True
+# A cluster given to the tests (ELASTICSEARCH_URL) never sees the site's own indices.
+ELASTICSEARCH_INDEX_PREFIX = "qn_test_"
+if ELASTICSEARCH_URL:  # noqa: F405
+    WAGTAILSEARCH_BACKENDS["default"]["INDEX_PREFIX"] = ELASTICSEARCH_INDEX_PREFIX  # noqa: F405

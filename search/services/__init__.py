@@ -40,7 +40,12 @@ def get_search_service() -> SearchService:
 
 
 def _reset(*, setting, **kwargs):
-    if setting in {"SEARCH_SERVICE", "ELASTICSEARCH_URL", "ELASTICSEARCH_INDEX_PREFIX"}:
+    if setting in {
+        "SEARCH_SERVICE",
+        "ELASTICSEARCH_URL",
+        "ELASTICSEARCH_INDEX_PREFIX",
+        "ELASTICSEARCH_TIMEOUT",
+    }:
         get_search_service.cache_clear()
 
 

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="Do nothing when the index already holds entries (for `make run`).",
+            help="Do nothing when the engine already holds entries (for `make run`).",
         )
         parser.add_argument(
             "--skip-entries",
@@ -55,9 +55,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, if_empty=False, skip_entries=False, **options):
         service = get_search_service()
-        if if_empty and ArchiveEntry.objects.exists():
-            self.stdout.write(f"Search index already filled ({service.name}): nothing to do.")
-            return
+        if if_empty:
+            try:
+                filled = ArchiveEntry.objects.exists() and bool(service.indexed_ids())
+            except SearchUnavailable as error:
+                raise CommandError(f"The search engine is unavailable: {error}") from error
+            if filled:
+                self.stdout.write(f"Search index already filled ({service.name}): nothing to do.")
+                return
         stream = self.stdout._out if hasattr(self.stdout, "_out") else sys.stdout
         started = time.monotonic()
         if not skip_entries:
