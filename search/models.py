@@ -10,17 +10,18 @@ extracted once, here, not at every reindex.
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wagtail.search import index
 
 
 class ArchiveEntry(index.Indexed, models.Model):
     class Kind(models.TextChoices):
-        EDITION = "edition", _("Édition")
-        ARTICLE = "article", _("Article")
-        PERSON = "person", _("Personne")
-        PAGE = "page", _("Page")
-        DOCUMENT = "document", _("Document")
+        EDITION = "edition", pgettext_lazy("type de résultat de recherche", "Édition")
+        ARTICLE = "article", pgettext_lazy("type de résultat de recherche", "Article")
+        PERSON = "person", pgettext_lazy("type de résultat de recherche", "Personne")
+        PAGE = "page", pgettext_lazy("type de résultat de recherche", "Page")
+        DOCUMENT = "document", pgettext_lazy("type de résultat de recherche", "Document")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     page = models.OneToOneField(
@@ -48,10 +49,13 @@ class ArchiveEntry(index.Indexed, models.Model):
     # A document's file hash when its text was extracted: unchanged files are not re-read.
     source_hash = models.CharField(max_length=64, blank=True)
     indexed_at = models.DateTimeField(auto_now=True)
-    # PostgreSQL only: title (A), introduction and authors (B), edition (C) and body (D),
-    # analysed with the entry's own language (``french`` or ``english``); GIN-indexed by
-    # migration 0002. Unused (NULL) on SQLite, where Wagtail's FTS5 index serves.
+    # PostgreSQL only, analysed with the entry's own language (``french`` or ``english``) and
+    # GIN-indexed by migration 0002; NULL on SQLite, where Wagtail's FTS5 index serves.
+    # search_vector: title (A), introduction and authors (B), edition (C) and body (D), to
+    # match. rank_vector: the same without the body, to rank and to complete titles; small
+    # enough to stay in the row, so ranking thousands of matches reads no TOASTed body.
     search_vector = SearchVectorField(null=True, editable=False)
+    rank_vector = SearchVectorField(null=True, editable=False)
 
     # Indexed by the search services (search.services), never by Wagtail's save signals:
     # an entry is written by a Celery task that then asks the active service to index it.

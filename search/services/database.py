@@ -2,22 +2,26 @@
 
 - PostgreSQL: ``ArchiveEntry.search_vector``, a weighted tsvector built with each entry's own
   language (``french`` or ``english`` text search configuration) and GIN-indexed, matched
-  with ``websearch_to_tsquery`` and ranked with ``ts_rank``. Wagtail's database backend
-  (``SEARCH_CONFIG = "french"``) concatenates its title and body vectors at query time, which
-  no index can serve: at 10 000 articles its queries took hundreds of milliseconds (see the
-  README's search benchmark), hence this column.
-- SQLite: Wagtail's database search backend (FTS5).
+  with ``websearch_to_tsquery``; ranked with ``ts_rank`` on ``rank_vector`` (title,
+  introduction, authors, edition: the body decides what matches, not the order), newest first
+  among equals; titles completed by prefix queries on ``rank_vector``'s title lexemes.
+  Wagtail's database backend concatenates its title and body vectors at query time, which no
+  index can serve; ranking on the whole body reads every matching row's TOASTed vector. At
+  10 000 articles either took 100 ms or more per query (README, search benchmark).
+- SQLite: Wagtail's database search backend (FTS5), which does not stem.
 
-Both: autocomplete through Wagtail's backend (its GIN/FTS5 autocomplete index), facets
-counted by the database, highlights and "did you mean" computed here (search.text).
+Both: facets counted by the database, highlights and "did you mean" computed here
+(search.text).
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.cache import cache
@@ -84,15 +88,34 @@ class DatabaseSearchService(SearchService):
             query = part if query is None else query | part
         return query
 
+    @contextmanager
+    def _index_scans(self):
+        """Make PostgreSQL read matches through the GIN index.
+
+        When a word is in a third of the entries, the planner prefers a sequential scan, not
+        counting that it must then decompress every body vector: 40-50 ms at 10 000 entries
+        against 4-10 ms through the index (no recheck for plain queries). The setting is
+        restored before the transaction (the request's, under ATOMIC_REQUESTS) goes on.
+        """
+        if not self._postgres:
+            yield
+            return
+        # An error rolls the savepoint back, and the setting with it.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            yield
+            cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")
+
     def _results(self, request: SearchRequest, entries, *, order: str = "relevance"):
         """The matching entries, best first (or newest first)."""
         if self._postgres:
             query = self._tsquery(request)
             entries = entries.filter(search_vector=query)
+            newest = (F("date").desc(nulls_last=True), "-id")
             if order == "date":
-                return entries.order_by(F("date").desc(nulls_last=True), "-id")
-            rank = SearchRank(F("search_vector"), query)
-            return entries.annotate(rank=rank).order_by("-rank", "-id")
+                return entries.order_by(*newest)
+            rank = SearchRank(F("rank_vector"), query)
+            return entries.annotate(rank=rank).order_by("-rank", *newest)
         if order == "date":
             entries = entries.order_by("-date", "-id")
         return self.backend.search(
@@ -104,13 +127,14 @@ class DatabaseSearchService(SearchService):
 
     def search(self, request: SearchRequest) -> SearchPage:
         try:
-            results = self._results(request, self._entries(request), order=request.order)
-            entries = list(results[request.offset : request.offset + request.per_page])
-            if self._postgres:
-                total, facets = self._postgres_counts(request)
-            else:
-                total = results.count()
-                facets = {name: self._facet(request, name) for name in FACETS}
+            with self._index_scans():
+                results = self._results(request, self._entries(request), order=request.order)
+                entries = list(results[request.offset : request.offset + request.per_page])
+                if self._postgres:
+                    total, facets = self._postgres_counts(request)
+                else:
+                    total = results.count()
+                    facets = {name: self._facet(request, name) for name in FACETS}
             suggestion = self._suggestion(request) if total == 0 else None
         except DatabaseError as error:
             logger.exception("Database search failed for %r", request.query)
@@ -245,12 +269,37 @@ class DatabaseSearchService(SearchService):
         if locales:
             entries = entries.filter(locale__in=locales)
         try:
-            results = self.backend.autocomplete(prefix, entries, fields=["title"], operator="and")
-            found = list(results[:limit])
+            if self._postgres:
+                found = self._postgres_autocomplete(prefix, entries, locales, limit)
+            else:
+                results = self.backend.autocomplete(
+                    prefix, entries, fields=["title"], operator="and"
+                )
+                found = list(results[:limit])
         except DatabaseError as error:
             logger.exception("Database autocomplete failed for %r", prefix)
             raise SearchUnavailable(str(error)) from error
         return [Suggestion(e.title, e.url, e.kind, e.locale) for e in found]
+
+    def _postgres_autocomplete(self, prefix, entries, locales, limit):
+        """Titles holding every typed word, the last one as a prefix: ``petit & éch:*``."""
+        # Only letters and digits reach the raw tsquery: no operator can be injected.
+        words = [part for word in query_words(prefix) for part in re.findall(r"\w+", word)]
+        if not words:
+            return []
+        configs = [LANGUAGE_CONFIGS[c] for c in locales if c in LANGUAGE_CONFIGS]
+        terms = [f"{word}:A" for word in words[:-1]] + [f"{words[-1]}:*A"]
+        query = None
+        for config in configs or LANGUAGE_CONFIGS.values():
+            part = SearchQuery(" & ".join(terms), config=config, search_type="raw")
+            query = part if query is None else query | part
+        matching = entries.filter(rank_vector=query)
+        with self._index_scans():
+            return list(
+                matching.annotate(rank=SearchRank(F("rank_vector"), query)).order_by(
+                    "-rank", F("date").desc(nulls_last=True), "title"
+                )[:limit]
+            )
 
     # Indexing --------------------------------------------------------------------------
 
@@ -267,18 +316,21 @@ class DatabaseSearchService(SearchService):
         for code, config in LANGUAGE_CONFIGS.items():
             rows = ArchiveEntry.objects.filter(pk__in=entry_ids)
             rows = rows.filter(locale=code) if code != "fr" else rows.exclude(locale="en")
-            rows.update(
-                search_vector=SearchVector("title", weight="A", config=config)
+            head = (
+                SearchVector("title", weight="A", config=config)
                 + SearchVector("introduction", "authors", weight="B", config=config)
                 + SearchVector("edition_title", weight="C", config=config)
-                + SearchVector("body", weight="D", config=config)
+            )
+            rows.update(
+                rank_vector=head,
+                search_vector=head + SearchVector("body", weight="D", config=config),
             )
 
     def remove_entries(self, entry_ids: Iterable[int]) -> None:
         entry_ids = list(entry_ids)
         for entry_id in entry_ids:
             self.backend.delete(ArchiveEntry(pk=entry_id))
-        ArchiveEntry.objects.filter(pk__in=entry_ids).update(search_vector=None)
+        ArchiveEntry.objects.filter(pk__in=entry_ids).update(search_vector=None, rank_vector=None)
         self._vocabulary_changed()
 
     def rebuild(self, entries, *, progress: ProgressCallback | None = None) -> int:
@@ -320,7 +372,7 @@ class DatabaseSearchService(SearchService):
 
     def clear(self) -> None:
         self._index_entries().delete()
-        ArchiveEntry.objects.update(search_vector=None)
+        ArchiveEntry.objects.update(search_vector=None, rank_vector=None)
         self._vocabulary_changed()
 
     def _vocabulary_changed(self) -> None:
