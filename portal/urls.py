@@ -12,6 +12,7 @@ from membership.webhooks import stripe_webhook
 from portal.api import api_router
 from portal.sitemaps import PortalSitemap
 from portal.views import robots_txt
+from search.views import autocomplete as search_autocomplete
 from search.views import search
 
 urlpatterns = [
@@ -40,6 +41,7 @@ urlpatterns += i18n_patterns(
     path("feeds/articles.rss", ArticlesRssFeed(), name="articles_rss"),
     path("feeds/articles.atom", ArticlesAtomFeed(), name="articles_atom"),
     path("search/", search, name="search"),
+    path("search/autocomplete/", search_autocomplete, name="search_autocomplete"),
     path("", include("membership.urls")),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
