@@ -328,3 +328,43 @@ def rebuild_entries(progress=None) -> int:
     if progress and done == 0:
         progress(0, 0)
     return ArchiveEntry.objects.count()
+
+
+def check_consistency(*, repair: bool = True) -> dict[str, int]:
+    """Compare the site, the entries and the engine; resynchronise what differs.
+
+    - live pages without an entry, and entries whose page is no longer live (a missed task);
+    - entries the engine lacks, and ids the engine holds without an entry.
+    """
+    service = get_search_service()
+    live_pages = set(Page.objects.live().filter(depth__gt=1).values_list("pk", flat=True))
+    entry_pages = set(
+        ArchiveEntry.objects.filter(page__isnull=False).values_list("page_id", flat=True)
+    )
+    # A live page may rightly have no entry (private, partners' area): only re-check them.
+    suspects = sorted((live_pages - entry_pages) | (entry_pages - live_pages))
+    changed = SyncResult()
+    if repair and suspects:
+        with transaction.atomic():
+            for page_id in suspects:
+                changed += sync_page(page_id)
+    entries_changed = len(changed.indexed) + len(changed.removed)
+    entries = set(ArchiveEntry.objects.values_list("pk", flat=True))
+    indexed = service.indexed_ids()
+    missing = entries - indexed - set(changed.indexed)
+    orphans = indexed - entries - set(changed.removed)
+    if repair:
+        changed.indexed += sorted(missing)
+        changed.removed += sorted(orphans)
+        apply(changed)
+    report = {
+        "pages_rechecked": len(suspects),
+        "entries_changed": entries_changed,
+        "missing_from_engine": len(missing),
+        "orphans_in_engine": len(orphans),
+    }
+    if report["entries_changed"] or missing or orphans:
+        logger.warning("Search index was inconsistent, repaired: %s", report)
+    else:
+        logger.info("Search index consistent: %s entries", len(entries))
+    return report

@@ -58,3 +58,9 @@ def rebuild(skip_entries: bool = False) -> int:
     if not skip_entries:
         indexing.rebuild_entries()
     return get_search_service().rebuild(ArchiveEntry.objects.all())
+
+
+@shared_task(**RETRY)
+def check_consistency() -> dict:
+    """Nightly (beat): the index matches the site, or is repaired and the repair logged."""
+    return indexing.check_consistency()

@@ -21,6 +21,7 @@ from reportlab.pdfgen import canvas
 from editions.models import ArticlePage, EditionPage
 from search.models import ArchiveEntry
 from search.services import SearchRequest, get_search_service
+from search.tasks import check_consistency
 from tests.factories import ArticlePageFactory
 
 pytestmark = pytest.mark.django_db
@@ -344,3 +345,26 @@ def test_rebuild_reports_progress_and_restores_the_index(engine, capsys):
 def test_rebuild_if_empty_leaves_a_filled_index_alone(engine, capsys):
     call_command("rebuild_search_index", "--if-empty")
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_the_nightly_check_repairs_what_a_lost_task_left_behind(engine, think_small):
+    # A page published while no worker ran: live, but neither entry nor index knows it.
+    article = ArticlePageFactory(parent=think_small, title="Article Pangolin")
+    publish(article)  # on_commit callbacks never run here: the indexing task is "lost"
+    assert titles(engine, "Pangolin") == []
+    # And an entry the engine lost.
+    lost = ArchiveEntry.objects.get(page__title="Transitions", locale="fr")
+    engine.remove_entries([lost.pk])
+
+    report = check_consistency()
+
+    assert report["entries_changed"] == 1
+    assert report["missing_from_engine"] == 1
+    assert titles(engine, "Pangolin") == ["Article Pangolin"]
+    assert titles(engine, "transitions", locales=("fr",))[0] == "Transitions"
+    assert check_consistency() == {
+        "pages_rechecked": 0,
+        "entries_changed": 0,
+        "missing_from_engine": 0,
+        "orphans_in_engine": 0,
+    }

@@ -256,8 +256,9 @@ class DatabaseSearchService(SearchService):
             return None
         suggestion = " ".join(words)
         corrected = SearchRequest(**{**request.__dict__, "query": suggestion})
-        if self._results(corrected, self._entries(corrected)).count() == 0:
-            return None
+        with self._index_scans():
+            if not self._results(corrected, self._entries(corrected)).exists():
+                return None
         return suggestion
 
     # Autocomplete ----------------------------------------------------------------------
