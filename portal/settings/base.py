@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "django_countries",
+    "django_celery_beat",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -177,8 +178,31 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
-# Workers consume "celery" (the default) and "search": `celery -A portal worker -Q celery,search`.
-CELERY_TASK_ROUTES = {"search.tasks.*": {"queue": "search"}}
+# Queues: e-mail, payments (Stripe events) and search each have their own, so that a slow
+# mail server never delays a payment; everything else goes to "celery". A worker consumes
+# them all: `celery -A portal worker -Q celery,email,payments,search`.
+CELERY_TASK_ROUTES = {
+    "membership.tasks.mail.*": {"queue": "email"},
+    "membership.tasks.enquiries.notify_contact": {"queue": "email"},
+    "membership.tasks.enquiries.acknowledge_enquiry": {"queue": "email"},
+    "membership.tasks.enquiries.send_pending_enquiries": {"queue": "email"},
+    "membership.tasks.payments.*": {"queue": "payments"},
+    "search.tasks.*": {"queue": "search"},
+}
+CELERY_TASK_QUEUES_CONSUMED = ("celery", "email", "payments", "search")
+# A task is acknowledged once it has run, and given back to the queue when its worker dies:
+# every task is written to be run twice without doing its effect twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis gives an unacknowledged task (its worker died) to another worker after this many
+# seconds; keep it above the longest task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
+# Beat keeps its schedule in the database (django-celery-beat; editable in the Django admin);
+# the entries below are written there when beat starts.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "publish-scheduled-pages": {
         "task": "portal.tasks.publish_scheduled_pages",
@@ -284,4 +308,12 @@ CELERY_BEAT_SCHEDULE["purge-expired-enquiries"] = {
 CELERY_BEAT_SCHEDULE["send-pending-enquiries"] = {
     "task": "membership.tasks.enquiries.send_pending_enquiries",
     "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["remind-unpaid-invoices"] = {
+    "task": "membership.tasks.mail.remind_unpaid_invoices",
+    "schedule": crontab(hour=9, minute=5),
+}
+CELERY_BEAT_SCHEDULE["check-search-index"] = {
+    "task": "search.tasks.check_consistency",
+    "schedule": crontab(hour=2, minute=40),
 }
