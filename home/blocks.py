@@ -13,6 +13,7 @@ class HeadingBlock(blocks.StructBlock):
         choices=[("h2", _("Titre de section (h2)")), ("h3", _("Sous-titre (h3)"))],
         default="h2",
         label=_("Niveau"),
+        search_index=False,  # the level's label is not part of the text
     )
 
     class Meta:

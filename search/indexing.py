@@ -138,13 +138,14 @@ def _page_values(page) -> dict:
     from editions.models import ArticlePage, EditionPage
 
     edition = _edition_of(page)
+    # Only what has a date of its own is dated (pages such as « Contact » are not: ordered
+    # by date, they come last).
     if isinstance(page, ArticlePage):
         date = page.date
     elif isinstance(page, EditionPage):
         date = datetime.date(page.start_year, 1, 1)
     else:
-        published = page.last_published_at or page.first_published_at
-        date = published.date() if published else None
+        date = None
     if isinstance(page, ArticlePage):
         year = page.date.year
     else:
@@ -225,19 +226,40 @@ def extract_pdf_text(file) -> str:
     return "\n".join(parts)[:PDF_MAX_CHARACTERS]
 
 
-def is_public_document(document) -> bool:
-    return not document.collection.get_view_restrictions().exists()
-
-
-def _referencing_page(document):
-    page_type = ContentType.objects.get_for_model(Page)
+def _referencing_pages(document):
     references = ReferenceIndex.objects.filter(
         to_content_type=ContentType.objects.get_for_model(type(document)),
         to_object_id=str(document.pk),
-        base_content_type=page_type,
+        base_content_type=ContentType.objects.get_for_model(Page),
     ).values_list("object_id", flat=True)
-    pages = Page.objects.live().public().filter(pk__in=[int(pk) for pk in references])
-    return pages.select_related("locale").order_by("depth", "pk").first()
+    return Page.objects.filter(pk__in=[int(pk) for pk in references]).select_related("locale")
+
+
+def is_public_document(document) -> bool:
+    """In a collection without restriction, and not attached to a private or partners' page.
+
+    Wagtail serves any document by URL to whoever knows it; search must not tell the public
+    about a document only partners were shown.
+    """
+    if document.collection.get_view_restrictions().exists():
+        return False
+    return all(is_public_page(page.specific) for page in _referencing_pages(document).live())
+
+
+def _referencing_page(document):
+    pages = _referencing_pages(document).live().public()
+    return pages.order_by("depth", "pk").first()
+
+
+def documents_referenced_by(page_ids) -> list[int]:
+    """The documents these pages link to (Wagtail's reference index)."""
+    document_type = ContentType.objects.get_for_model(get_document_model())
+    references = ReferenceIndex.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page),
+        object_id__in=[str(pk) for pk in page_ids],
+        to_content_type=document_type,
+    ).values_list("to_object_id", flat=True)
+    return sorted({int(pk) for pk in references})
 
 
 def _document_values(document, previous: ArchiveEntry | None) -> dict:
@@ -337,6 +359,7 @@ def check_consistency(*, repair: bool = True) -> dict[str, int]:
     - entries the engine lacks, and ids the engine holds without an entry.
     """
     service = get_search_service()
+    indexed_before = set(ArchiveEntry.objects.values_list("pk", flat=True))
     live_pages = set(Page.objects.live().filter(depth__gt=1).values_list("pk", flat=True))
     entry_pages = set(
         ArchiveEntry.objects.filter(page__isnull=False).values_list("page_id", flat=True)
@@ -348,6 +371,17 @@ def check_consistency(*, repair: bool = True) -> dict[str, int]:
         with transaction.atomic():
             for page_id in suspects:
                 changed += sync_page(page_id)
+    documents = set(get_document_model().objects.values_list("pk", flat=True))
+    documents |= set(
+        ArchiveEntry.objects.filter(document__isnull=False).values_list("document_id", flat=True)
+    )
+    if repair:
+        with transaction.atomic():
+            for document_id in sorted(documents):
+                result = sync_document(document_id)
+                # Re-saving an unchanged entry is not a change; appearing or leaving is.
+                changed.removed += result.removed
+                changed.indexed += [pk for pk in result.indexed if pk not in indexed_before]
     entries_changed = len(changed.indexed) + len(changed.removed)
     entries = set(ArchiveEntry.objects.values_list("pk", flat=True))
     indexed = service.indexed_ids()

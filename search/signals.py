@@ -1,5 +1,8 @@
 """Site changes that reach the search index, each through a Celery task after commit."""
 
+import logging
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
@@ -10,10 +13,29 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import tasks
 from .models import ArchiveEntry
+from .services import SearchUnavailable
+
+logger = logging.getLogger(__name__)
 
 
 def _after_commit(task, *args):
-    transaction.on_commit(lambda: task.delay(*args))
+    """Send the task once the change is committed.
+
+    Without a broker (tasks run in-process), an engine that is down must not hold the
+    editor's request through a dozen retries: the task runs once, and what it could not
+    index waits for the nightly consistency check (or `rebuild_search_index`).
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        transaction.on_commit(lambda: _run_once(task, args))
+    else:
+        transaction.on_commit(lambda: task.delay(*args))
+
+
+def _run_once(task, args):
+    try:
+        task.run(*args)
+    except SearchUnavailable as error:
+        logger.warning("Search index not updated (%s): %s%r", error, task.name, args)
 
 
 @receiver(page_published)

@@ -32,7 +32,13 @@ def sync_page_tree(page_id: int) -> dict:
 
     page = Page.objects.filter(pk=page_id).first()
     page_ids = indexing.dependent_page_ids(page) if page else [page_id]
-    return sync_pages.run(page_ids)
+    counts = sync_pages.run(page_ids)
+    # The documents these pages show may change language, edition or visibility with them.
+    document_ids = indexing.documents_referenced_by(page_ids)
+    if document_ids:
+        documents = sync_documents.run(document_ids)
+        counts = {key: counts[key] + documents[key] for key in counts}
+    return counts
 
 
 @shared_task(**RETRY)

@@ -200,6 +200,7 @@ def _unavailable(request, query: str, error: Exception, language: str):
     return response
 
 
+@require_safe
 def search(request):
     """Full-text search over the public archive, faceted, in the reader's language first."""
     language = _language()

@@ -368,3 +368,65 @@ def test_the_nightly_check_repairs_what_a_lost_task_left_behind(engine, think_sm
         "missing_from_engine": 0,
         "orphans_in_engine": 0,
     }
+
+
+def test_documents_shown_on_partner_pages_never_appear(engine, think_small, upload, on_commit):
+    from membership.models import PartnerAreaPage
+
+    document = upload("Synthèse partenaires", "Notes réservées sur les ornithorynques")
+    assert titles(engine, "ornithorynques") == ["Synthèse partenaires"]
+    area = PartnerAreaPage(
+        title="Espace partenaires Think Small",
+        slug="espace-reserve",
+        body=[("document", {"document": document, "title": ""})],
+    )
+    on_commit(lambda: publish(think_small.add_child(instance=area)))
+    assert titles(engine, "ornithorynques") == []
+
+
+def test_a_document_takes_the_language_and_edition_of_its_page(engine, en, upload, on_commit):
+    document = upload("Working paper", "Notes about narwhals and small scale")
+    think_small_en = EditionPage.objects.get(locale=en, start_year=2016)
+    article = ArticlePageFactory(
+        parent=think_small_en,
+        title="Article with a paper",
+        body=[("document", {"document": document, "title": ""})],
+    )
+    on_commit(lambda: publish(article))
+    (hit,) = engine.search(SearchRequest(query="narwhals", kinds=("document",))).hits
+    assert hit.locale == "en"
+    assert hit.edition_key == str(think_small_en.translation_key)
+    assert hit.year == 2016
+
+
+def test_accents_are_optional(engine):
+    found = titles(engine, "echelle", locales=("fr",))
+    assert "Think Small" in found
+
+
+def test_a_word_in_the_other_language_is_counted_not_corrected(engine):
+    found = engine.search(SearchRequest(query="questioning", locales=("fr",)))
+    assert found.total == 0
+    assert {value.value: value.count for value in found.facets["locale"]}.get("en", 0) >= 1
+    assert found.suggestion is None
+
+
+def test_an_excluded_word_excludes_in_every_language(engine):
+    for locales in (("fr",), ("en",), ()):
+        for hit in engine.search(SearchRequest(query="petite -échelle", locales=locales)).hits:
+            assert "chelle" not in (hit.title + hit.snippet_html).lower()
+
+
+def test_autocomplete_completes_partial_words(engine):
+    assert "La puissance transformatrice de la petite échelle" in [
+        s.title for s in engine.autocomplete("transformatri", locales=("fr",))
+    ]
+    assert "La puissance transformatrice de la petite échelle" in [
+        s.title for s in engine.autocomplete("petite éch", locales=("fr",))
+    ]
+
+
+def test_pages_without_a_date_come_last_in_date_order(engine):
+    found = engine.search(SearchRequest(query="Fing", order="date", per_page=50))
+    dated = [hit.date is not None for hit in found.hits]
+    assert dated == sorted(dated, reverse=True)

@@ -184,7 +184,8 @@ class ArticlePage(ListingImageMixin, BasePage):
     def save(self, *args, **kwargs):
         from .edition import EditionPage
 
-        if self.edition_id is None and self.path:
+        # Under an edition, an article belongs to it; elsewhere, to the edition chosen.
+        if self.path:
             parent = self.get_parent().specific
             if isinstance(parent, EditionPage):
                 self.edition = parent

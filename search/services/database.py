@@ -16,6 +16,7 @@ Both: facets counted by the database, highlights and "did you mean" computed her
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import re
@@ -26,7 +27,7 @@ from contextlib import contextmanager
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Case, Count, F, FloatField, Q, Value, When
 from django.utils.html import escape
 
 from wagtail.search.backends import get_search_backend
@@ -54,7 +55,10 @@ VOCABULARY_TTL = 3600
 VOCABULARY_VERSION_KEY = "search:vocabulary-version"
 BATCH = 500
 # Entry language → PostgreSQL text search configuration.
-LANGUAGE_CONFIGS = {"fr": "french", "en": "english"}
+# Entry language → PostgreSQL text search configuration (migration 0002: PostgreSQL's own,
+# with accents stripped before stemming).
+LANGUAGE_CONFIGS = {"fr": "qn_french", "en": "qn_english"}
+PREFIX_CONFIG = "qn_simple"
 
 
 class DatabaseSearchService(SearchService):
@@ -79,14 +83,28 @@ class DatabaseSearchService(SearchService):
     def _postgres(self) -> bool:
         return connection.vendor == "postgresql"
 
-    def _tsquery(self, request: SearchRequest):
-        """The reader's words in the languages searched (both when no language is chosen)."""
-        languages = [LANGUAGE_CONFIGS[code] for code in request.locales if code in LANGUAGE_CONFIGS]
-        query = None
-        for config in languages or LANGUAGE_CONFIGS.values():
-            part = SearchQuery(request.query, config=config, search_type="websearch")
-            query = part if query is None else query | part
-        return query
+    def _queries(self, request: SearchRequest) -> dict[str, SearchQuery]:
+        """The reader's words analysed in each language: an entry meets its own language's."""
+        return {
+            code: SearchQuery(request.query, config=config, search_type="websearch")
+            for code, config in LANGUAGE_CONFIGS.items()
+        }
+
+    def _match(self, queries: dict[str, SearchQuery]) -> Q:
+        matches = Q()
+        for code, query in queries.items():
+            matches |= Q(locale=code, search_vector=query)
+        return matches
+
+    def _rank(self, queries: dict[str, SearchQuery]):
+        return Case(
+            *(
+                When(locale=code, then=SearchRank(F("rank_vector"), query))
+                for code, query in queries.items()
+            ),
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
 
     @contextmanager
     def _index_scans(self):
@@ -109,17 +127,22 @@ class DatabaseSearchService(SearchService):
     def _results(self, request: SearchRequest, entries, *, order: str = "relevance"):
         """The matching entries, best first (or newest first)."""
         if self._postgres:
-            query = self._tsquery(request)
-            entries = entries.filter(search_vector=query)
+            queries = self._queries(request)
+            entries = entries.filter(self._match(queries))
             newest = (F("date").desc(nulls_last=True), "-id")
             if order == "date":
                 return entries.order_by(*newest)
-            rank = SearchRank(F("rank_vector"), query)
-            return entries.annotate(rank=rank).order_by("-rank", *newest)
+            return entries.annotate(rank=self._rank(queries)).order_by("-rank", *newest)
+        # Wagtail's query parser has no "-word": excluded words are searched, then left out.
+        excluded = [token[1:] for token in request.query.split() if token.startswith("-")]
+        included = " ".join(t for t in request.query.split() if not t.startswith("-"))
+        for word in filter(None, excluded):
+            found = self.backend.search(word, ArchiveEntry.objects.all(), operator="and")
+            entries = entries.exclude(pk__in=[entry.pk for entry in found])
         if order == "date":
             entries = entries.order_by("-date", "-id")
         return self.backend.search(
-            self._query(request.query),
+            self._query(included),
             entries,
             operator="and",
             order_by_relevance=order != "date",
@@ -135,7 +158,9 @@ class DatabaseSearchService(SearchService):
                 else:
                     total = results.count()
                     facets = {name: self._facet(request, name) for name in FACETS}
-            suggestion = self._suggestion(request) if total == 0 else None
+            # No "did you mean" while the other language has results: the page offers those.
+            elsewhere = any(value.count for value in facets.get("locale", ()))
+            suggestion = self._suggestion(request) if total == 0 and not elsewhere else None
         except DatabaseError as error:
             logger.exception("Database search failed for %r", request.query)
             raise SearchUnavailable(str(error)) from error
@@ -149,7 +174,7 @@ class DatabaseSearchService(SearchService):
 
     def _postgres_counts(self, request: SearchRequest):
         """The total and the disjunctive facet counts from one grouped query."""
-        matching = ArchiveEntry.objects.filter(search_vector=self._tsquery(request))
+        matching = ArchiveEntry.objects.filter(self._match(self._queries(request)))
         fields = [FACET_FIELDS[name] for name in FACETS]
         groups = matching.values_list(*fields).annotate(n=Count("id")).order_by()
         active = {
@@ -204,13 +229,17 @@ class DatabaseSearchService(SearchService):
     # Did you mean ----------------------------------------------------------------------
 
     def _vocabulary(self, locales: Sequence[str]) -> dict[str, tuple[str, int]]:
-        """Folded word → (the spelling seen most, occurrences), cached for an hour."""
+        """Folded word → (the spelling seen most, occurrences), cached for an hour.
+
+        Built from the pages' texts (not the documents' extracted text, long and noisy); a
+        rebuild refreshes it at once, a publication within the hour.
+        """
         version = cache.get_or_set(VOCABULARY_VERSION_KEY, 1)
         key = f"search:vocabulary:{version}:{','.join(sorted(locales)) or '*'}"
         vocabulary = cache.get(key)
         if vocabulary is None:
             counts: Counter[str] = Counter()
-            entries = ArchiveEntry.objects.all()
+            entries = ArchiveEntry.objects.exclude(kind=ArchiveEntry.Kind.DOCUMENT)
             if locales:
                 entries = entries.filter(locale__in=locales)
             fields = ("title", "introduction", "authors", "edition_title", "body")
@@ -255,9 +284,9 @@ class DatabaseSearchService(SearchService):
         if not changed:
             return None
         suggestion = " ".join(words)
-        corrected = SearchRequest(**{**request.__dict__, "query": suggestion})
+        corrected = dataclasses.replace(request, query=suggestion)
         with self._index_scans():
-            if not self._results(corrected, self._entries(corrected)).exists():
+            if not list(self._results(corrected, self._entries(corrected))[:1]):
                 return None
         return suggestion
 
@@ -283,21 +312,22 @@ class DatabaseSearchService(SearchService):
         return [Suggestion(e.title, e.url, e.kind, e.locale) for e in found]
 
     def _postgres_autocomplete(self, prefix, entries, locales, limit):
-        """Titles holding every typed word, the last one as a prefix: ``petit & éch:*``."""
+        """Titles holding every typed word, the last one as a prefix: ``petite & éch:*``.
+
+        Words are neither stemmed (« transformatri » must reach « transformatrice ») nor
+        accented (``qn_simple``; GIN index on the same expression, migration 0002).
+        """
         # Only letters and digits reach the raw tsquery: no operator can be injected.
         words = [part for word in query_words(prefix) for part in re.findall(r"\w+", word)]
         if not words:
             return []
-        configs = [LANGUAGE_CONFIGS[c] for c in locales if c in LANGUAGE_CONFIGS]
-        terms = [f"{word}:A" for word in words[:-1]] + [f"{words[-1]}:*A"]
-        query = None
-        for config in configs or LANGUAGE_CONFIGS.values():
-            part = SearchQuery(" & ".join(terms), config=config, search_type="raw")
-            query = part if query is None else query | part
-        matching = entries.filter(rank_vector=query)
+        terms = [*words[:-1], f"{words[-1]}:*"]
+        query = SearchQuery(" & ".join(terms), config=PREFIX_CONFIG, search_type="raw")
+        title = SearchVector("title", config=PREFIX_CONFIG)
+        matching = entries.annotate(title_vector=title).filter(title_vector=query)
         with self._index_scans():
             return list(
-                matching.annotate(rank=SearchRank(F("rank_vector"), query)).order_by(
+                matching.annotate(rank=SearchRank(F("title_vector"), query)).order_by(
                     "-rank", F("date").desc(nulls_last=True), "title"
                 )[:limit]
             )
@@ -309,7 +339,6 @@ class DatabaseSearchService(SearchService):
         if entries:
             self.backend.add_bulk(ArchiveEntry, entries)
             self._update_vectors([entry.pk for entry in entries])
-            self._vocabulary_changed()
 
     def _update_vectors(self, entry_ids: list[int]) -> None:
         if not self._postgres:
@@ -332,7 +361,6 @@ class DatabaseSearchService(SearchService):
         for entry_id in entry_ids:
             self.backend.delete(ArchiveEntry(pk=entry_id))
         ArchiveEntry.objects.filter(pk__in=entry_ids).update(search_vector=None, rank_vector=None)
-        self._vocabulary_changed()
 
     def rebuild(self, entries, *, progress: ProgressCallback | None = None) -> int:
         """Replace the whole index in one transaction: searches see the old one until commit."""

@@ -422,7 +422,11 @@ class ElasticsearchSearchService(SearchService):
         try:
             yield
         except ENGINE_ERRORS as error:
-            logger.exception("Elasticsearch " + action + " failed", *args)
+            # An unreachable cluster is one line per request; anything else gets its traceback.
+            unreachable = isinstance(error, elastic_transport.TransportError)
+            logger.error(
+                "Elasticsearch " + action + " failed: %s", *args, error, exc_info=not unreachable
+            )
             raise SearchUnavailable(f"Elasticsearch: {error}") from error
 
     # Searching ---------------------------------------------------------------------------
@@ -432,12 +436,17 @@ class ElasticsearchSearchService(SearchService):
         with self._engine("search for %r", request.query):
             response = self.client.search(index=self.alias, body=body).body
             total = response["hits"]["total"]["value"]
-            suggestion = self._suggestion(request, response) if total == 0 else None
+            facets = _facets(request, response.get("aggregations", {}))
+            # No "did you mean" while the other language has results: the page offers those.
+            elsewhere = any(value.count for value in facets.get("locale", ()))
+            suggestion = (
+                self._suggestion(request, response) if total == 0 and not elsewhere else None
+            )
         return SearchPage(
             request=request,
             hits=[_hit(raw) for raw in response["hits"]["hits"]],
             total=total,
-            facets=_facets(request, response.get("aggregations", {})),
+            facets=facets,
             suggestion=suggestion,
         )
 

@@ -65,6 +65,10 @@ class Command(BaseCommand):
                 return
         stream = self.stdout._out if hasattr(self.stdout, "_out") else sys.stdout
         started = time.monotonic()
+        try:  # fail before minutes of work, not after
+            service.indexed_ids()
+        except SearchUnavailable as error:
+            raise CommandError(f"The search engine is unavailable: {error}") from error
         if not skip_entries:
             indexing.rebuild_entries(progress=ProgressBar(stream, "Entries"))
         try:
