@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Absolute links (canonical, hreflang, sitemap, API, e-mails) follow the port served on.
 export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help install run test check lint format migrate content admin-user clean bench-search
+.PHONY: help install run test check lint format migrate content admin-user clean bench-search bench-load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-13s\033[0m %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ test: check ## Install, run the checks, then the whole test suite
 
 bench-search: install ## Search benchmark: 10 000 articles in database qn_bench_search (ARGS=…)
 	$(PY) -m bench.search $(ARGS)
+
+bench-load: install ## Load benchmark: gunicorn (production settings) vs nginx, wrk (ARGS=…)
+	$(PY) -m bench.load $(ARGS)
 
 format: install ## Fix lint and formatting in place
 	$(VENV)/bin/ruff check --fix .
