@@ -5,6 +5,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from .admin_views import TranslationReportView
+from .failed_tasks import FailedTaskViewSet
 
 
 @hooks.register("register_admin_urls")
@@ -39,3 +40,8 @@ def register_translation_report_menu_item():
         icon_name="globe",
         order=1000,
     )
+
+
+@hooks.register("register_admin_viewset")
+def register_failed_tasks_viewset():
+    return FailedTaskViewSet()

@@ -49,6 +49,10 @@ class Invoice(models.Model):
         _("PDF"), upload_to="membership/invoices/%Y/", storage=private_storage, blank=True
     )
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    # Reminders of a transfer invoice still unpaid after its due date
+    # (membership.tasks.mail.remind_unpaid_invoices).
+    reminded_at = models.DateTimeField(_("dernière relance le"), null=True, blank=True)
+    reminder_count = models.PositiveSmallIntegerField(_("relances envoyées"), default=0)
 
     class Meta:
         verbose_name = _("facture")
