@@ -68,3 +68,17 @@ def test_a_real_worker_runs_wagtails_tasks(celery_tasks, tmp_path, transactional
     finally:
         app.conf.task_always_eager = True
     assert marker.read_text() == "from the worker"
+
+
+def test_scheduled_publication_runs_once_at_a_time(db):
+    from django.core.cache import cache
+
+    from portal.tasks import PUBLISH_LOCK, publish_scheduled_pages
+
+    cache.add(PUBLISH_LOCK, "running", timeout=60)  # another worker is publishing
+    try:
+        assert publish_scheduled_pages() == "skipped: another run is in progress"
+    finally:
+        cache.delete(PUBLISH_LOCK)
+    assert publish_scheduled_pages() == "done"
+    assert cache.get(PUBLISH_LOCK) is None
