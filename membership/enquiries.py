@@ -3,10 +3,10 @@ page's views, the e-mails and the retention.
 
 A valid enquiry is always stored, in the request's transaction, before anything is mailed.
 Once that transaction commits, two Celery tasks (membership.tasks.enquiries) e-mail the routed
-contact and acknowledge the enquiry to the visitor, with retries; an hourly task sends what
-they could not. Spam (the honeypot filled in, or a rate limit exceeded) is stored too, marked,
-for review, and mails nobody; the visitor sees the same thank-you page either way, so that a
-robot learns nothing.
+contact and acknowledge the enquiry to the visitor, with retries; a periodic task sends what
+they could not, or what could not be queued because the broker was down. Spam (the honeypot
+filled in, or a rate limit exceeded) is stored too, marked, for review, and mails nobody; the
+visitor sees the same thank-you page either way, so that a robot learns nothing.
 """
 
 import datetime
@@ -355,23 +355,24 @@ def store(request, data) -> Enquiry:
     if reason:
         logger.info("Enquiry %s stored as spam (%s)", enquiry.reference, reason)
         return enquiry
-    # robust: should the broker be unreachable, the error is logged, the visitor still gets
-    # the thank-you page and the hourly `send_pending_enquiries` sends the e-mails later.
+    # Should the broker be unreachable, queueing gives up at once and logs it (robust: so
+    # does any other error): the visitor still gets the thank-you page, and the periodic
+    # `send_pending_enquiries` sends the e-mails once the broker is back.
     transaction.on_commit(lambda: _notify(enquiry.pk), robust=True)
     transaction.on_commit(lambda: _acknowledge(enquiry.pk), robust=True)
     return enquiry
 
 
 def _notify(enquiry_id):
-    from .tasks.enquiries import notify_contact
+    from .tasks.enquiries import notify_contact, queue_from_request
 
-    notify_contact.delay(enquiry_id)
+    queue_from_request(notify_contact, enquiry_id)
 
 
 def _acknowledge(enquiry_id):
-    from .tasks.enquiries import acknowledge_enquiry
+    from .tasks.enquiries import acknowledge_enquiry, queue_from_request
 
-    acknowledge_enquiry.delay(enquiry_id)
+    queue_from_request(acknowledge_enquiry, enquiry_id)
 
 
 # --- The contact page's views ----------------------------------------------------------
@@ -520,8 +521,8 @@ PENDING_FOR = datetime.timedelta(days=7)
 
 def pending():
     """Enquiries (not spam) whose e-mails are still unsent half an hour after they arrived,
-    and less than a week ago: their tasks were lost or gave up; `send_pending_enquiries`
-    queues them again."""
+    and less than a week ago: their tasks were never queued (the broker was down), were lost
+    or gave up; `send_pending_enquiries` queues them again."""
     now = timezone.now()
     recent = Enquiry.objects.exclude(state=Enquiry.State.SPAM).filter(
         created_at__lt=now - PENDING_AFTER, created_at__gte=now - PENDING_FOR

@@ -139,7 +139,7 @@ def choose_bank_transfer(partnership, actor=None) -> Invoice | None:
         if invoice is None:
             invoice = Invoice.issue(partnership)
             # sent once, when issued: a double click or a retried request sends nothing more
-            transaction.on_commit(lambda: _send_invoice(invoice.pk))
+            transaction.on_commit(lambda: _send_invoice(invoice.pk), robust=True)
     return invoice
 
 
@@ -170,7 +170,7 @@ def mark_paid(partnership, cause, actor=None) -> bool:
             return False
         partnership.transition(PartnershipState.PAID, cause, actor)
         invoice = partnership.invoices.first() or Invoice.issue(partnership)
-        transaction.on_commit(lambda: _send_receipt(partnership.pk, invoice.pk))
+        transaction.on_commit(lambda: _send_receipt(partnership.pk, invoice.pk), robust=True)
     return True
 
 

@@ -91,7 +91,7 @@ def signup(request, page):
                 _remember(request, partnership)
                 if draft is None or draft.contact_email != partnership.contact_email:
                     # a new sign-up, or a corrected address: the link goes to the right person
-                    transaction.on_commit(lambda: _send_magic_link(partnership.pk))
+                    transaction.on_commit(lambda: _send_magic_link(partnership.pk), robust=True)
                 return HttpResponseRedirect(_confirm_url(page, partnership))
     else:
         initial = {name: getattr(draft, name) for name in EDITABLE_FIELDS if hasattr(draft, name)}

@@ -4,6 +4,10 @@ Stripe retries a delivery until it gets a 2xx, and may deliver an event twice or
 order. So the view does as little as possible: it refuses what isn't signed with our
 secret (400, nothing stored), stores the event unique by its Stripe id, and queues its
 processing once the row is committed. `membership.payments.handlers` does the rest.
+
+A stored event is safe: the view answers 200 even when the broker is down and its
+processing can't be queued (that is logged); the event then waits, "pending", for the
+periodic `process_pending_webhook_events` or Stripe's next delivery of it.
 """
 
 import logging
@@ -16,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from .models import WebhookEvent
 from .payments import stripe_gateway
-from .tasks.payments import process_webhook_event
+from .tasks.payments import queue_from_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +43,8 @@ def stripe_webhook(request):
         stripe_id=event.id, defaults={"type": event.type, "payload": event.payload}
     )
     # A duplicate delivery changes nothing; one whose first dispatch was lost (broker down)
-    # is queued again. The task skips an event that was processed meanwhile.
+    # is queued again. The task skips an event that was processed meanwhile. Queueing gives
+    # up at once when the broker is down (logged; robust: so does any other error).
     if created or stored.status == WebhookEvent.Status.PENDING:
-        transaction.on_commit(partial(process_webhook_event.delay, stored.pk))
+        transaction.on_commit(partial(queue_from_webhook, stored.pk), robust=True)
     return HttpResponse("OK", content_type="text/plain")

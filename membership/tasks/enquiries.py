@@ -1,12 +1,20 @@
 """Enquiry tasks: the e-mail to the routed contact, the acknowledgement to the visitor (both
-retried with exponential backoff on SMTP and network errors), the hourly catch-up of what
-they could not send, and the daily retention purge.
+retried with exponential backoff on SMTP and network errors), the periodic catch-up of what
+they could not send or could not queue, and the daily retention purge.
 
-Each e-mail is sent once in normal operation, as `send_receipt` in `mail.py` is: the enquiry
-row is locked, its timestamp (`notified_at`, `acknowledged_at`) checked, the message sent,
-then the timestamp saved in the same transaction. A task delivered twice, or queued again by
-`send_pending_enquiries`, therefore sends nothing more. A crash between the SMTP server's
-acceptance and the commit may send a message twice; the opposite order could lose it.
+Each e-mail is sent once in normal operation: in one transaction, the task claims it with a
+conditional UPDATE of its timestamp (`notified_at`, `acknowledged_at`: set where still empty),
+which locks the row on any database, sends the message, then commits. A second run waits for
+the first one's commit and then finds nothing to claim, so a task delivered twice, or queued
+again by `send_pending_enquiries`, sends nothing more. A failure to send rolls the claim back
+for the retry; so does a worker killed before the commit (its transaction dies with its
+connection), and the task, acknowledged late, runs again elsewhere. A crash between the SMTP
+server's acceptance and the commit may therefore send a message twice; committing the claim
+before sending could lose it instead.
+
+The request that stores an enquiry queues its two e-mails with `queue_from_request`, which
+gives up at once when the broker is down: the visitor gets their answer, the enquiry stays
+unsent, and `send_pending_enquiries` queues it once the broker is back.
 """
 
 import logging
@@ -16,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from celery import shared_task
+from celery.exceptions import OperationalError
 
 from .. import enquiries
 from ..models import Enquiry
@@ -23,7 +32,7 @@ from ..models import Enquiry
 logger = logging.getLogger(__name__)
 
 # About 27 minutes of attempts (2 s, 4 s, … then every 10 minutes, with jitter); after that,
-# `send_pending_enquiries` queues the enquiry again every hour for a week.
+# `send_pending_enquiries` queues the enquiry again at each of its runs (beat) for a week.
 ENQUIRY_MAIL_TASK_OPTIONS = {
     "autoretry_for": (SMTPException, OSError),
     "retry_backoff": True,
@@ -33,22 +42,55 @@ ENQUIRY_MAIL_TASK_OPTIONS = {
 }
 
 
-def _send_once(enquiry_id, sent_at_field, build_message):
-    with transaction.atomic():
-        enquiry = (
-            Enquiry.objects.select_for_update(of=("self",))
-            .select_related("routed_to", "edition")
-            .filter(pk=enquiry_id)
-            .first()
+# How a request publishes: one immediate retry of the broker connection, no more. kombu's
+# default policy holds the request about 0.6 s per task while the broker refuses connections,
+# and `retry=False` longer still (it waits for broker_connection_timeout, about 6 s in all).
+QUEUE_FROM_REQUEST = {
+    "retry": True,
+    "retry_policy": {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.1,
+    },
+}
+
+
+def queue_from_request(task, enquiry_id) -> bool:
+    """Queue `task` for the stored enquiry, from the request that stored it (on commit).
+
+    When the broker can't be reached, log it and return False instead of keeping the visitor
+    waiting: the e-mail stays unsent, and `send_pending_enquiries` queues it later."""
+    try:
+        task.apply_async((enquiry_id,), **QUEUE_FROM_REQUEST)
+    except OperationalError as error:
+        logger.error(
+            "Enquiry %s is stored but %s could not be queued, the broker is unreachable (%s): "
+            "send_pending_enquiries will queue it",
+            enquiry_id,
+            task.name,
+            error,
         )
-        if enquiry is None:
-            logger.warning("Enquiry %s no longer exists: no e-mail sent", enquiry_id)
+        return False
+    return True
+
+
+def _send_once(enquiry_id, sent_at_field, build_message):
+    """Claim, send and mark one of the enquiry's e-mails (see the module's docstring);
+    False when it was sent already, the enquiry is spam or no longer exists."""
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = (
+            Enquiry.objects.filter(pk=enquiry_id, **{f"{sent_at_field}__isnull": True})
+            .exclude(state=Enquiry.State.SPAM)
+            .update(**{sent_at_field: now, "updated_at": now})
+        )
+        if not claimed:
+            if not Enquiry.objects.filter(pk=enquiry_id).exists():
+                logger.warning("Enquiry %s no longer exists: no e-mail sent", enquiry_id)
             return False
-        if getattr(enquiry, sent_at_field) is not None or enquiry.state == Enquiry.State.SPAM:
-            return False
+        enquiry = Enquiry.objects.select_related("routed_to", "edition").get(pk=enquiry_id)
         build_message(enquiry).send()
-        setattr(enquiry, sent_at_field, timezone.now())
-        enquiry.save(update_fields=[sent_at_field, "updated_at"])
     return True
 
 
@@ -72,8 +114,9 @@ def acknowledge_enquiry(enquiry_id):
 
 @shared_task
 def send_pending_enquiries():
-    """Queue again the e-mails of enquiries still unsent after their tasks' retries (beat,
-    hourly). Returns how many tasks were queued."""
+    """Queue again the e-mails of enquiries still unsent after their tasks' retries, or never
+    queued because the broker was down when they arrived (beat). Returns how many tasks were
+    queued; each sends nothing if its e-mail went out meanwhile."""
     to_notify, to_acknowledge = enquiries.pending()
     queued = 0
     for enquiry_id in to_notify:
