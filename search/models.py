@@ -50,7 +50,7 @@ class ArchiveEntry(index.Indexed, models.Model):
     source_hash = models.CharField(max_length=64, blank=True)
     indexed_at = models.DateTimeField(auto_now=True)
     # PostgreSQL only, analysed with the entry's own language (``french`` or ``english``) and
-    # GIN-indexed by migration 0002; NULL on SQLite, where Wagtail's FTS5 index serves.
+    # GIN-indexed per language by migration 0002; NULL on SQLite, where Wagtail's FTS5 index serves.
     # search_vector: title (A), introduction and authors (B), edition (C) and body (D), to
     # match. rank_vector: the same without the body, to rank and to complete titles; small
     # enough to stay in the row, so ranking thousands of matches reads no TOASTed body.

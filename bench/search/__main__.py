@@ -188,6 +188,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--seed", type=int, default=2016)
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run")
+    parser.add_argument(
+        "--queries-only", action="store_true", help="with --reuse: skip the indexing measures"
+    )
     options = parser.parse_args(argv)
 
     os.environ["DATABASE_URL"] = options.database_url
@@ -227,11 +230,18 @@ def main(argv=None) -> int:
         generation = generate_articles(options.articles, rng, progress("articles"))
     service = get_search_service()
 
-    _, entries_ms = timed(indexing.rebuild_entries, progress("entries"))
     entries = ArchiveEntry.objects.count()
-    _, engine_ms = timed(service.rebuild, ArchiveEntry.objects.all(), progress=progress("engine"))
     sample = list(ArticlePage.objects.order_by("?").values_list("pk", flat=True)[:200])
-    _, incremental_ms = timed(lambda: [indexing.sync_pages([pk]) for pk in sample])
+    if options.queries_only:
+        call_command("migrate", verbosity=0)
+        entries_ms = engine_ms = incremental_ms = float("nan")
+    else:
+        _, entries_ms = timed(indexing.rebuild_entries, progress("entries"))
+        entries = ArchiveEntry.objects.count()
+        _, engine_ms = timed(
+            service.rebuild, ArchiveEntry.objects.all(), progress=progress("engine")
+        )
+        _, incremental_ms = timed(lambda: [indexing.sync_pages([pk]) for pk in sample])
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
