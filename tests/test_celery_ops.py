@@ -459,7 +459,9 @@ def test_only_users_allowed_may_see_and_retry_failed_tasks(client, editor, tmp_p
     not os.environ.get("CELERY_BROKER_URL"),
     reason="needs a real broker: set CELERY_BROKER_URL (CI uses Redis on loopback)",
 )
-def test_on_a_real_worker_a_failed_task_is_kept_and_retried_on_its_queue(settings, tmp_path):
+def test_on_a_real_worker_a_failed_task_is_kept_and_retried_on_its_queue(
+    settings, tmp_path, request
+):
     from celery.contrib.testing.worker import start_worker
 
     folder = tmp_path / "later"
@@ -473,7 +475,10 @@ def test_on_a_real_worker_a_failed_task_is_kept_and_retried_on_its_queue(setting
             time.sleep(0.1)
         return condition()
 
+    # Celery read its configuration once: the sender must really send, not run eagerly.
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    request.addfinalizer(lambda: setattr(app.conf, "task_always_eager", True))
     with start_worker(
         app, pool="solo", perform_ping_check=False, loglevel="WARNING", queues=["email"]
     ):

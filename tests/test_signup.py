@@ -261,7 +261,9 @@ def test_an_abandoned_online_payment_can_be_retried_or_paid_by_transfer(
     partnership = Partnership.objects.get()
     assert (partnership.state, partnership.payment_method) == ("awaiting_payment", "transfer")
     assert partnership.invoices.count() == 1
-    assert len(callbacks) == 1  # one invoice e-mail scheduled, not two
+    # Wagtail's own tasks (reference index) also wait for the commit when a broker is set.
+    ours = [c for c in callbacks if "CeleryBackend" not in c.__qualname__]
+    assert len(ours) == 1  # one invoice e-mail scheduled, not two
 
 
 def test_card_payment_with_stripe_unreachable_says_so_clearly(client, offer, settings):
