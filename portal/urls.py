@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from editions.feeds import ArticlesAtomFeed, ArticlesRssFeed
 from membership.webhooks import stripe_webhook
+from portal import health, two_factor
 from portal.api import api_router
 from portal.sitemaps import PortalSitemap
 from portal.views import robots_txt
@@ -16,6 +17,12 @@ from search.views import autocomplete as search_autocomplete
 from search.views import search
 
 urlpatterns = [
+    # Probes: outside the language prefixes (portal.middleware.UNPREFIXED_PATHS).
+    re_path(r"^health/live/?$", health.live, name="health_live"),
+    re_path(r"^health/ready/?$", health.ready, name="health_ready"),
+    # Before the admin's own URLs: the pages AdminTwoFactorMiddleware sends editors to.
+    path("admin/2fa/setup/", two_factor.setup, name="two_factor_setup"),
+    path("admin/2fa/verify/", two_factor.verify, name="two_factor_verify"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v2/", api_router.urls),

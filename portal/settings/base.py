@@ -7,11 +7,13 @@ switched on by its variable: no `DATABASE_URL` means SQLite under `var/`, no
 Wagtail's database search backend.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -77,20 +79,31 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.db_errors.DatabaseUnavailableMiddleware",
+    "portal.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.PortalCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.RejectNulBytesMiddleware",
     "portal.middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.middleware.AdminTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -127,11 +140,20 @@ else:
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: Redis when REDIS_URL is set, else per-process memory.
-if env("REDIS_URL"):
+# Cache: Redis when REDIS_URL is set, else per-process memory. A Redis that stops answering
+# makes cache calls fail after 2 s instead of hanging the request.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
     CACHES = {"default": env.cache("REDIS_URL")}
+    CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=2, socket_timeout=2)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# django-axes counts failed logins (see "Admin login" below) before the real backend runs.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,8 +220,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis gives an unacknowledged task (its worker died) to another worker after this many
 # seconds; keep it above the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A broker that accepts connections but never answers must not hang a request.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
 }
+# Keep Celery's own log lines (worker ready, task received/succeeded) in the worker's output.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Beat keeps its schedule in the database (django-celery-beat; editable in the Django admin);
 # the entries below are written there when beat starts.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -252,13 +279,23 @@ WAGTAIL_SITE_NAME = "Questions Numériques"
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL")
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_WORKFLOW_ENABLED = True
+# Uploads: Wagtail refuses other extensions and larger files with a message in its forms.
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 50_000_000  # decoding one takes ~200 MB of memory
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp", "svg"]
 WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
 WAGTAILAPI_LIMIT_MAX = 100
+# A request body (fields, not files) is read into memory up to this size, then refused (400);
+# uploaded files above FILE_UPLOAD_MAX_MEMORY_SIZE are spooled to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Any request announcing a larger body is refused (413) before it is read, so that no
+# form, public or not, can be used to fill the disk with spooled uploads. Above the
+# largest upload Wagtail accepts, which it refuses itself with a clearer message.
+REQUEST_MAX_BODY_SIZE = env.int("REQUEST_MAX_BODY_SIZE", default=100 * 1024 * 1024)
 
 LOGIN_URL = "wagtailadmin_login"
 
@@ -307,7 +344,11 @@ CELERY_BEAT_SCHEDULE["purge-expired-enquiries"] = {
 }
 CELERY_BEAT_SCHEDULE["send-pending-enquiries"] = {
     "task": "membership.tasks.enquiries.send_pending_enquiries",
-    "schedule": 3600.0,
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["process-pending-webhook-events"] = {
+    "task": "membership.tasks.payments.process_pending_webhook_events",
+    "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["remind-unpaid-invoices"] = {
     "task": "membership.tasks.mail.remind_unpaid_invoices",
@@ -317,3 +358,74 @@ CELERY_BEAT_SCHEDULE["check-search-index"] = {
     "task": "search.tasks.check_consistency",
     "schedule": crontab(hour=2, minute=40),
 }
+
+# Security ----------------------------------------------------------------------------------
+# Production adds HTTPS-only cookies, HSTS and the redirect to HTTPS (production.py); what is
+# below holds everywhere, so that development and the tests run under the same policy.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # Lax, not Strict: the return from Stripe Checkout keeps it
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"  # Wagtail's preview views set SAMEORIGIN on their own responses
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content Security Policy (django-csp 4). The public site runs no inline script or style:
+# everything comes from our own origin. Forms post to us; the sign-up's payment step then
+# redirects to Stripe Checkout, which Chromium checks against form-action too.
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [SELF],
+        "form-action": [SELF, STRIPE_CHECKOUT_ORIGIN],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    },
+}
+# Wagtail's admin writes inline scripts and style attributes: under these prefixes,
+# portal.middleware.PortalCSPMiddleware sends this policy instead, still limited to our origin.
+ADMIN_CONTENT_SECURITY_POLICY = {
+    "URL_PREFIXES": ("/admin/", "/django-admin/"),
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, UNSAFE_INLINE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    },
+}
+# The admin asks no third party: no Gravatar (editors' e-mail hashes), no update check.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+
+# Admin login: django-axes locks a username from an address out after 5 failures in a row,
+# for 30 minutes (each further failure restarts them); a success resets the count. The
+# address is the one the enquiry form uses (ENQUIRY_TRUSTED_PROXIES behind a proxy).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/security/lockout.html"
+AXES_CLIENT_IP_CALLABLE = "membership.enquiries.client_ip"
+
+# Two-factor authentication (django-otp, TOTP): whoever may use the admin must confirm a code
+# from an authenticator app (portal.middleware.AdminTwoFactorMiddleware). Always on in
+# production; dev and test settings switch it off unless ADMIN_REQUIRE_2FA is set.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)
+OTP_TOTP_ISSUER = "Questions Numériques"
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try
+
+# Health checks (/health/ready): each dependency must answer within this many seconds.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)

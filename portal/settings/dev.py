@@ -5,3 +5,6 @@ from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-secret-key-change-me")
+# `make run` prints the admin's password: a newcomer logs in without a phone. Set
+# ADMIN_REQUIRE_2FA=true to try the two-factor enrolment locally.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)

@@ -31,12 +31,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# HTTPS only: `manage.py check --deploy` has nothing to say (tests/test_security.py). The
+# cookie, framing, referrer, opener and content security policies are in base.py.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# A load balancer's plain-HTTP probe gets its answer instead of a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+
+# Two-factor authentication cannot be switched off in production.
+if not env.bool("ADMIN_REQUIRE_2FA", default=True):
+    raise ImproperlyConfigured("ADMIN_REQUIRE_2FA cannot be turned off in production.")
+ADMIN_REQUIRE_2FA = True

@@ -27,3 +27,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 ELASTICSEARCH_INDEX_PREFIX = "qn_test_"
 if ELASTICSEARCH_URL:  # noqa: F405
     WAGTAILSEARCH_BACKENDS["default"]["INDEX_PREFIX"] = ELASTICSEARCH_INDEX_PREFIX  # noqa: F405
+# Tests that exercise two-factor authentication switch it on themselves.
+ADMIN_REQUIRE_2FA = False
