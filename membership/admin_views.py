@@ -14,6 +14,7 @@ from functools import partial
 
 from django import forms
 from django.contrib.admin.utils import quote
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
@@ -36,6 +37,7 @@ from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import HeaderButton
+from wagtail.log_actions import log
 
 from . import services
 from .filters import WebhookEventFilterSet
@@ -81,6 +83,22 @@ class SafeSpreadsheetExportMixin:
 
     #: field name → (heading, function of the row's object)
     export_columns: dict = {}
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        # Who exported what, in the audit trail (Reports → Site history); logged against the
+        # user (the real model: request.user is a lazy wrapper the log registry can't place).
+        user = get_user_model().objects.get(pk=self.request.user.pk)
+        log(
+            instance=user,
+            action="portal.export",
+            user=user,
+            data={
+                "model": queryset.model._meta.label,
+                "format": spreadsheet_format,
+                "rows": queryset.count(),
+            },
+        )
+        return super().as_spreadsheet(queryset, spreadsheet_format)
 
     @property
     def list_export(self):

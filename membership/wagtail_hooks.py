@@ -21,7 +21,7 @@ Permissions are Django's model permissions through Wagtail's default ModelPermis
 
 from django import forms
 from django.contrib.admin.utils import quote
-from django.contrib.auth import get_permission_codename
+from django.contrib.auth import get_permission_codename, get_user_model
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +37,7 @@ from wagtail.admin.ui.tables import (
 from wagtail.admin.utils import get_user_display_name
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.models import ModelLogEntry
 
 # Imported so that Celery registers the registry import's task: Celery only autodiscovers
 # `tasks` modules, while Wagtail imports every app's wagtail_hooks module at start-up, in the
@@ -562,3 +563,14 @@ def register_enquiries_menu():
 def add_new_enquiries_panel(request, panels):
     if may_view_enquiries(request.user):
         panels.append(NewEnquiriesPanel())
+
+
+@hooks.register("register_log_actions")
+def register_audit_actions(actions):
+    actions.register_action(
+        "membership.transition", _("Changement d'état"), _("État du partenariat changé")
+    )
+    actions.register_action("membership.payment", _("Paiement"), _("Paiement enregistré"))
+    actions.register_action("portal.export", _("Export"), _("Données exportées"))
+    # An export is recorded against the user who made it.
+    actions.register_model(get_user_model(), ModelLogEntry)

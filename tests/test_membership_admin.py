@@ -391,3 +391,23 @@ def test_only_users_allowed_to_change_events_may_replay_them(client, editor, rep
         == "/admin/"
     )
     assert replay_calls == []
+
+
+def test_state_changes_payments_and_exports_reach_the_audit_trail(client, staff):
+    from wagtail.models import ModelLogEntry
+
+    partnership = make_partnership(state=PartnershipState.PAID)
+    entries = ModelLogEntry.objects.filter(object_id=str(partnership.pk))
+    actions = list(entries.order_by("timestamp").values_list("action", flat=True))
+    assert "membership.transition" in actions  # draft → awaiting payment
+    assert actions[-1] == "membership.payment"
+    paid = entries.get(action="membership.payment")
+    assert paid.data["to"] == PartnershipState.PAID and paid.data["cause"]
+
+    client.get("/admin/partenariats/", {"export": "csv"})
+    export = ModelLogEntry.objects.get(action="portal.export")
+    assert export.user_id == staff.pk
+    assert export.data == {"model": "membership.Partnership", "format": "csv", "rows": 1}
+    # Staff read it in the admin's site history.
+    history = client.get("/admin/reports/site-history/").content.decode()
+    assert "Paiement enregistré" in history and "Données exportées" in history

@@ -20,6 +20,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wagtail.log_actions import log
+
 from .offer import Tier
 
 
@@ -183,6 +185,15 @@ class Partnership(models.Model):
             )
             locked.state = target
             locked.save(update_fields=["state", "updated_at"])
+            # The admin's audit trail (Reports → Site history, and the partnership's history).
+            log(
+                instance=locked,
+                action="membership.payment"
+                if target == PartnershipState.PAID
+                else "membership.transition",
+                user=actor,
+                data={"from": record.from_state, "to": target, "cause": cause},
+            )
         self.state = target
         return record
 
