@@ -335,14 +335,17 @@ class DatabaseSearchService(SearchService):
     # Indexing --------------------------------------------------------------------------
 
     def index_entries(self, entries: Iterable) -> None:
-        entries = list(entries)
-        if entries:
-            self.backend.add_bulk(ArchiveEntry, entries)
-            self._update_vectors([entry.pk for entry in entries])
+        self._add(list(entries))
 
-    def _update_vectors(self, entry_ids: list[int]) -> None:
-        if not self._postgres:
+    def _add(self, entries: list[ArchiveEntry]) -> None:
+        """PostgreSQL: the entries' own vectors; SQLite: Wagtail's FTS5 index. Nothing else
+        reads Wagtail's index on PostgreSQL, so it is not written there."""
+        if not entries:
             return
+        if not self._postgres:
+            self.backend.add_bulk(ArchiveEntry, entries)
+            return
+        entry_ids = [entry.pk for entry in entries]
         for code, config in LANGUAGE_CONFIGS.items():
             rows = ArchiveEntry.objects.filter(pk__in=entry_ids)
             rows = rows.filter(locale=code) if code != "fr" else rows.exclude(locale="en")
@@ -358,9 +361,12 @@ class DatabaseSearchService(SearchService):
 
     def remove_entries(self, entry_ids: Iterable[int]) -> None:
         entry_ids = list(entry_ids)
+        if self._postgres:
+            rows = ArchiveEntry.objects.filter(pk__in=entry_ids)
+            rows.update(search_vector=None, rank_vector=None)
+            return
         for entry_id in entry_ids:
             self.backend.delete(ArchiveEntry(pk=entry_id))
-        ArchiveEntry.objects.filter(pk__in=entry_ids).update(search_vector=None, rank_vector=None)
 
     def rebuild(self, entries, *, progress: ProgressCallback | None = None) -> int:
         """Replace the whole index in one transaction: searches see the old one until commit."""
@@ -373,16 +379,13 @@ class DatabaseSearchService(SearchService):
             for entry in entries.order_by("pk").iterator(chunk_size=BATCH):
                 batch.append(entry)
                 if len(batch) == BATCH:
-                    self.backend.add_bulk(ArchiveEntry, batch)
-                    self._update_vectors([entry.pk for entry in batch])
+                    self._add(batch)
                     done += len(batch)
                     batch = []
                     if progress:
                         progress(done, total)
-            if batch:
-                self.backend.add_bulk(ArchiveEntry, batch)
-                self._update_vectors([entry.pk for entry in batch])
-                done += len(batch)
+            self._add(batch)
+            done += len(batch)
             if progress:
                 progress(done, total)
         self._vocabulary_changed()
@@ -397,11 +400,16 @@ class DatabaseSearchService(SearchService):
         return IndexEntry.objects.filter(content_type=content_type)
 
     def indexed_ids(self) -> set[int]:
+        if self._postgres:
+            indexed = ArchiveEntry.objects.filter(search_vector__isnull=False)
+            return set(indexed.values_list("pk", flat=True))
         return {int(pk) for pk in self._index_entries().values_list("object_id", flat=True)}
 
     def clear(self) -> None:
-        self._index_entries().delete()
-        ArchiveEntry.objects.update(search_vector=None, rank_vector=None)
+        if self._postgres:
+            ArchiveEntry.objects.update(search_vector=None, rank_vector=None)
+        else:
+            self._index_entries().delete()
         self._vocabulary_changed()
 
     def _vocabulary_changed(self) -> None:
