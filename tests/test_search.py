@@ -430,3 +430,30 @@ def test_pages_without_a_date_come_last_in_date_order(engine):
     found = engine.search(SearchRequest(query="Fing", order="date", per_page=50))
     dated = [hit.date is not None for hit in found.hits]
     assert dated == sorted(dated, reverse=True)
+
+
+def test_a_quoted_phrase_finds_its_words_side_by_side(engine, think_small, on_commit):
+    for title in ("Une politique de quasar lumineux", "Le quasar, un objet lumineux"):
+        on_commit(lambda title=title: publish(ArticlePageFactory(parent=think_small, title=title)))
+    together, apart = "Une politique de quasar lumineux", "Le quasar, un objet lumineux"
+
+    assert sorted(titles(engine, "quasar lumineux")) == sorted([together, apart])
+    assert titles(engine, '"quasar lumineux"') == [together]
+    assert titles(engine, '"Quasar Lumineux"') == [together]  # case and accents don't matter
+    assert titles(engine, '"lumineux quasar"') == []  # the order does
+    assert titles(engine, '"politique de quasar lumineux"') == [together]
+    assert titles(engine, '"quasar lumineux" politique') == [together]
+    assert titles(engine, '"quasar lumineux" objet') == []
+    assert titles(engine, 'quasar -"quasar lumineux"') == [apart]
+    assert sorted(titles(engine, '"quasar"')) == sorted([together, apart])
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"petite échelle', 'petite" échelle', '"', '""', "-", '-"', '-"petite', "'", "a & b | !c"],
+)
+def test_stray_quotes_and_operators_are_words_not_errors(engine, query):
+    """No query is a syntax error (which the page would show as "search unavailable")."""
+    found = engine.search(SearchRequest(query=query))
+    if "petite" in query and not query.startswith("-"):
+        assert "Think Small" in [hit.title for hit in found.hits]
