@@ -33,6 +33,7 @@ from django.views.decorators.cache import never_cache
 import phonenumbers
 
 from editions.models import EditionPage
+from home import tree_cache
 
 from .models import Contact, Enquiry, Topic, TopicRoute
 
@@ -308,10 +309,13 @@ def _french_editions():
 
 def _edition_titles(language) -> dict:
     """Edition titles in `language`, by translation key (the French title when untranslated)."""
-    return dict(
-        EditionPage.objects.live()
-        .filter(locale__language_code=language)
-        .values_list("translation_key", "title")
+    return tree_cache.get_or_compute(
+        f"enquiry-edition-titles:{language}",
+        lambda: dict(
+            EditionPage.objects.live()
+            .filter(locale__language_code=language)
+            .values_list("translation_key", "title")
+        ),
     )
 
 
@@ -321,9 +325,13 @@ def initial_values(topic="", edition=None) -> dict:
     if topic in Topic.values:
         initial["topic"] = topic
     if edition is not None:
-        source = _french_editions().filter(translation_key=edition.translation_key).first()
+        sources = tree_cache.get_or_compute(
+            "enquiry-edition-sources",
+            lambda: dict(_french_editions().values_list("translation_key", "pk")),
+        )
+        source = sources.get(edition.translation_key)
         if source is not None:
-            initial["edition"] = source.pk
+            initial["edition"] = source
     return initial
 
 

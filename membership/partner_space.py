@@ -39,6 +39,8 @@ from wagtail.models import Locale
 
 import icalendar
 
+from home import tree_cache
+
 from .documents import edition_label, format_day, format_money, invoice_document
 from .models import (
     Invoice,
@@ -427,9 +429,19 @@ def restrict_partner_area(page, request, serve_args, serve_kwargs):
     if isinstance(page, PartnerAreaPage):
         area = page
     else:
-        area = PartnerAreaPage.objects.ancestor_of(page).order_by("depth").first()
-        if area is None:
+        # Asked on every page served: answered from the tree cache (home.tree_cache).
+        area_id = tree_cache.get_or_compute(
+            f"partner-area:{page.path}",
+            lambda: (
+                PartnerAreaPage.objects.ancestor_of(page)
+                .order_by("depth")
+                .values_list("pk", flat=True)
+                .first()
+            ),
+        )
+        if area_id is None:
             return None
+        area = PartnerAreaPage.objects.get(pk=area_id)
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and page.permissions_for_user(user).can_edit():
         return None

@@ -3,7 +3,9 @@ import datetime
 from django import forms
 from django.core.paginator import Paginator
 from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.response import TemplateResponse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -11,17 +13,26 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.api import APIField
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.fields import StreamField
-from wagtail.models import PageManager, PageQuerySet
+from wagtail.models import Page, PageManager, PageQuerySet
 from wagtail.search import index
 
+from home import tree_cache
 from home.blocks import BaseStreamBlock
-from home.models.base import BasePage, ListingImageMixin, synchronised, translated
+from home.models.base import (
+    BasePage,
+    ListingImageMixin,
+    not_restricted,
+    synchronised,
+    translated,
+)
 
 
 class ArticlePageQuerySet(PageQuerySet):
     def published_in(self, locale):
-        return self.live().public().filter(locale=locale)
+        """Live, public articles in `locale` (a Locale or its id)."""
+        return self.live().filter(not_restricted(), locale=locale)
 
     def for_edition(self, edition):
         """Articles attached to this edition, in whichever locale the queryset holds."""
@@ -69,21 +80,33 @@ class ArticleIndexPage(BasePage):
         verbose_name = _("index des articles")
         verbose_name_plural = _("index des articles")
 
-    def serve(self, request, *args, **kwargs):
+    def filter_choices(self):
+        """The editions (live, public, newest first) and the tags of live, public articles in
+        this page's language: the filter's choices, cached until the page tree changes."""
         from .edition import EditionPage
 
-        editions = (
-            EditionPage.objects.live().public().filter(locale=self.locale).order_by("-start_year")
-        )
+        def compute():
+            editions = list(
+                EditionPage.objects.live()
+                .filter(not_restricted(), locale_id=self.locale_id)
+                .order_by("-start_year")
+            )
+            articles = ArticlePage.objects.published_in(self.locale_id)
+            tags = list(
+                Tag.objects.filter(editions_articlepagetag_items__content_object__in=articles)
+                .distinct()
+                .order_by("name")
+            )
+            return editions, tags
+
+        return tree_cache.get_or_compute(f"article-filters:{self.locale_id}", compute)
+
+    def serve(self, request, *args, **kwargs):
+        editions, tags = self.filter_choices()
         articles = (
-            ArticlePage.objects.published_in(self.locale)
+            ArticlePage.objects.published_in(self.locale_id)
             .select_related("listing_image", "edition")
             .order_by("-date", "-pk")
-        )
-        tags = (
-            Tag.objects.filter(editions_articlepagetag_items__content_object__in=articles)
-            .distinct()
-            .order_by("name")
         )
         form = ArticleFilterForm(request.GET or None, editions=editions, tags=tags)
         status = 200
@@ -91,7 +114,8 @@ class ArticleIndexPage(BasePage):
         if form.is_bound:
             if form.is_valid():
                 if form.cleaned_data["edition"]:
-                    selected_edition = editions.get(slug=form.cleaned_data["edition"])
+                    slug = form.cleaned_data["edition"]
+                    selected_edition = next(e for e in editions if e.slug == slug)
                     articles = articles.for_edition(selected_edition)
                 if form.cleaned_data["tag"]:
                     articles = articles.filter(tags__slug=form.cleaned_data["tag"])
@@ -99,6 +123,9 @@ class ArticleIndexPage(BasePage):
                 status = 400
         paginator = Paginator(articles, self.per_page)
         page_obj = paginator.get_page(request.GET.get("page"))
+        editions_by_key = {edition.translation_key: edition for edition in editions}
+        for article in page_obj.object_list:
+            article.localize_edition(editions_by_key)
         context = self.get_context(request, *args, **kwargs)
         context.update(
             form=form,
@@ -191,8 +218,55 @@ class ArticlePage(ListingImageMixin, BasePage):
                 self.edition = parent
         return super().save(*args, **kwargs)
 
+    def localize_edition(self, editions_by_key):
+        """Let `localized_edition` answer without a query: `editions_by_key` maps translation
+        keys to the live editions in the active language (an article's edition may be the
+        source page, in French)."""
+        if self.edition_id and self.edition.translation_key in editions_by_key:
+            self._localized_edition = editions_by_key[self.edition.translation_key]
+
+    def _localized_relations(self):
+        """(edition, authors), each in the active language where it is translated and live
+        (what `.localized` gives): one query, kept on the page."""
+        if hasattr(self, "_localized"):
+            return self._localized
+        if self.pk is None or "authors" in getattr(self, "_cluster_related_objects", {}):
+            # A preview: the authors chosen are in memory, not in the database yet.
+            edition = self.edition.localized if self.edition_id else None
+            self._localized = (edition, [author.localized for author in self.authors.all()])
+            return self._localized
+        language = get_supported_content_language_variant(translation.get_language())
+        authors = ArticlePage.authors.through.objects.filter(articlepage_id=self.pk)
+        own = Q(pk__in=authors.values("personpage_id")) | Q(pk=self.edition_id)
+        translations = Q(
+            translation_key__in=Page.objects.filter(own).values("translation_key"),
+            locale__language_code=language,
+            live=True,
+        )
+        pages = list(
+            Page.objects.filter(own | translations)
+            .annotate(
+                language_code=F("locale__language_code"),
+                is_author=Exists(authors.filter(personpage_id=OuterRef("pk"))),
+            )
+            .order_by("path")
+        )
+        translated = {
+            page.translation_key: page
+            for page in pages
+            if page.language_code == language and page.live
+        }
+        edition = next((page for page in pages if page.pk == self.edition_id), None)
+        self._localized = (
+            translated.get(edition.translation_key, edition) if edition else None,
+            [translated.get(page.translation_key, page) for page in pages if page.is_author],
+        )
+        return self._localized
+
     def localized_authors(self):
-        return [author.localized for author in self.authors.all()]
+        return self._localized_relations()[1]
 
     def localized_edition(self):
-        return self.edition.localized if self.edition_id else None
+        if hasattr(self, "_localized_edition"):
+            return self._localized_edition
+        return self._localized_relations()[0] if self.edition_id else None

@@ -9,7 +9,13 @@ from wagtail.search import index
 
 from editions.blocks import DeliverableBlock, PhaseBlock, QuestionBlock
 from home.blocks import BaseStreamBlock
-from home.models.base import BasePage, ListingImageMixin, synchronised, translated
+from home.models.base import (
+    BasePage,
+    ListingImageMixin,
+    not_restricted,
+    synchronised,
+    translated,
+)
 
 
 class EditionIndexPage(BasePage):
@@ -26,7 +32,7 @@ class EditionIndexPage(BasePage):
         return (
             EditionPage.objects.child_of(self)
             .live()
-            .public()
+            .filter(not_restricted())
             .select_related("listing_image")
             .order_by("-start_year")
         )
@@ -132,7 +138,7 @@ class EditionPage(ListingImageMixin, BasePage):
     def articles(self):
         from .article import ArticlePage
 
-        return ArticlePage.objects.published_in(self.locale).for_edition(self).order_by("-date")
+        return ArticlePage.objects.published_in(self.locale_id).for_edition(self).order_by("-date")
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

@@ -1,15 +1,18 @@
 from django.db import models
+from django.db.models import F, Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.api import APIField
+from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.fields import StreamField
 from wagtail.search import index
 
 from home.blocks import BaseStreamBlock
 
-from .base import BasePage, synchronised, translated
+from .base import BasePage, not_restricted, synchronised, translated
 
 
 class EraBlock(blocks.StructBlock):
@@ -87,13 +90,27 @@ class HomePage(BasePage):
         from editions.models import EditionPage
 
         if self.featured_edition_id:
-            edition = self.featured_edition.localized
+            # The featured edition in the active language when translated and live (what
+            # `.localized` gives), in one query.
+            language = get_supported_content_language_variant(translation.get_language())
+            featured = EditionPage.objects.filter(pk=self.featured_edition_id)
+            candidates = EditionPage.objects.filter(
+                Q(pk=self.featured_edition_id)
+                | Q(
+                    translation_key__in=featured.values("translation_key"),
+                    locale__language_code=language,
+                    live=True,
+                )
+            ).annotate(language_code=F("locale__language_code"))
+            by_language = {edition.language_code: edition for edition in candidates}
+            edition = by_language.get(language)
+            if edition is None or not edition.live:
+                edition = next(e for e in by_language.values() if e.pk == self.featured_edition_id)
             if edition.live:
                 return edition
         return (
             EditionPage.objects.live()
-            .public()
-            .filter(locale_id=self.locale_id)
+            .filter(not_restricted(), locale_id=self.locale_id)
             .order_by("-start_year")
             .first()
         )
@@ -101,7 +118,7 @@ class HomePage(BasePage):
     def latest_articles(self, count=3):
         from editions.models import ArticlePage
 
-        return ArticlePage.objects.published_in(self.locale).order_by("-date")[:count]
+        return ArticlePage.objects.published_in(self.locale_id).order_by("-date")[:count]
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)

@@ -6,7 +6,7 @@ from wagtail.api import APIField
 from wagtail.fields import RichTextField
 from wagtail.search import index
 
-from .base import BasePage, ListingImageMixin, synchronised, translated
+from .base import BasePage, ListingImageMixin, not_restricted, synchronised, translated
 
 
 class PersonIndexPage(BasePage):
@@ -23,7 +23,7 @@ class PersonIndexPage(BasePage):
         context["people"] = (
             PersonPage.objects.child_of(self)
             .live()
-            .public()
+            .filter(not_restricted())
             .select_related("listing_image")
             .order_by("path")
         )

@@ -10,19 +10,24 @@ def enquiry_form_for(context, topic="", edition=None):
     form with that topic and edition chosen (`enquiry.form`), and the URL of the contact page
     in the active language it posts to (`enquiry.action`); None when the site has no live
     contact page in this language. Render it with includes/enquiry_form.html."""
+    from home import tree_cache
+    from home.models.base import not_restricted
     from membership.enquiries import EnquiryForm, initial_values
     from membership.models import EnquiryPage
 
-    page = (
-        EnquiryPage.objects.live()
-        .public()
-        .filter(locale__language_code=translation.get_language())
-        .order_by("path")
-        .first()
-    )
-    if page is None:
+    request = context.get("request")
+    language = translation.get_language()
+
+    def contact_page_url():
+        page = (
+            EnquiryPage.objects.live()
+            .filter(not_restricted(), locale__language_code=language)
+            .order_by("path")
+            .first()
+        )
+        return page.get_url(request) if page is not None else None
+
+    action = tree_cache.get_or_compute(f"enquiry-page-url:{language}", contact_page_url)
+    if action is None:
         return None
-    return {
-        "form": EnquiryForm(initial=initial_values(topic, edition)),
-        "action": page.get_url(context.get("request")),
-    }
+    return {"form": EnquiryForm(initial=initial_values(topic, edition)), "action": action}

@@ -1,7 +1,9 @@
 """Template tags for the site's layout: home page, menus, language switcher, hreflang links.
 
-Every tag takes the request from the template context and caches what it fetches on it, so
-the layout costs a handful of queries per request whatever the number of links it prints.
+Every tag takes the request from the template context and keeps what it fetches on it. What
+the layout shows (home pages, menu, footer, articles index) comes from one query, and each
+page's translations from another, both kept in the Django cache until the page tree changes
+(home.tree_cache): a steady-state request makes no query for its layout.
 """
 
 import re
@@ -9,9 +11,13 @@ from dataclasses import dataclass
 
 from django import template
 from django.conf import settings
+from django.db.models import Q
 from django.utils import translation
 
-from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.models import Page, Site
+
+from home import tree_cache
+from home.models.base import not_restricted
 
 register = template.Library()
 
@@ -46,17 +52,6 @@ def _cache(context):
     if not hasattr(request, "_portal_tags_cache"):
         request._portal_tags_cache = {}
     return request, request._portal_tags_cache
-
-
-def _public(queryset, cache):
-    """`queryset.public()`, with the view restrictions fetched once per request."""
-    if "restricted_paths" not in cache:
-        cache["restricted_paths"] = list(
-            PageViewRestriction.objects.values_list("page__path", flat=True)
-        )
-    for path in cache["restricted_paths"]:
-        queryset = queryset.exclude(path__startswith=path)
-    return queryset
 
 
 def _language_order():
@@ -98,37 +93,124 @@ def _language_links(pages, request, is_fallback=False):
     return links
 
 
-def _locale_home_pages(context):
-    """The live translations of the site's root page, with their locales (one query)."""
+def _site(request):
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
+        site = Site.objects.select_related("root_page").filter(is_default_site=True).first()
+    return site
+
+
+def _layout_pages(root):
+    """The live translations of the site's root page and the live pages just below them, each
+    marked `is_public`, in tree order: one query (see _layout)."""
+    return list(
+        Page.objects.live()
+        .filter(Q(translation_key=root.translation_key) | Q(depth=root.depth + 1))
+        .annotate(is_public=not_restricted())
+        .select_related("locale")
+        .order_by("path")
+    )
+
+
+def _article_index_below(home):
+    from editions.models import ArticleIndexPage
+
+    return (
+        ArticleIndexPage.objects.descendant_of(home)
+        .live()
+        .filter(not_restricted())
+        .order_by("path")
+        .first()
+    )
+
+
+def _compute_layout(root):
+    """{"homes": [...], language code: {"menu", "footer", "article_index"}} for a site."""
+    from editions.models import ArticleIndexPage
+    from home.models import OrganisationPage, StandardPage
+
+    pages = _layout_pages(root)
+    homes = [page for page in pages if page.translation_key == root.translation_key]
+    layout = {"homes": homes}
+    for home in homes:
+        children = [
+            page
+            for page in pages
+            if page.depth == home.depth + 1 and page.path.startswith(home.path) and page.is_public
+        ]
+        indexes = [p for p in children if issubclass(p.specific_class or Page, ArticleIndexPage)]
+        article_index = indexes[0] if indexes else None
+        if article_index is None:
+            article_index = _article_index_below(home)
+        layout[home.locale.language_code] = {
+            "menu": [page for page in children if page.show_in_menus],
+            "footer": [
+                page
+                for page in children
+                if issubclass(page.specific_class or Page, StandardPage | OrganisationPage)
+            ],
+            "article_index": article_index,
+        }
+    return layout
+
+
+def _layout(context):
+    """What the site's layout shows, cached until the page tree changes (home.tree_cache):
+    a query when the tree changed, none otherwise."""
     request, cache = _cache(context)
-    if "homes" not in cache:
-        site = Site.find_for_request(request) if request is not None else None
+    if "layout" not in cache:
+        site = _site(request)
         if site is None:
-            site = Site.objects.select_related("root_page").filter(is_default_site=True).first()
-        if site is None:
-            cache["homes"] = []
+            cache["layout"] = {"homes": []}
         else:
-            cache["homes"] = list(
-                Page.objects.filter(translation_key=site.root_page.translation_key)
-                .live()
-                .select_related("locale")
+            cache["layout"] = tree_cache.get_or_compute(
+                f"layout:{site.pk}:{site.root_page_id}",
+                lambda: _compute_layout(site.root_page),
             )
-    return cache["homes"]
+    return cache["layout"]
+
+
+def _locale_home_pages(context):
+    """The live translations of the site's root page, with their locales."""
+    return _layout(context)["homes"]
+
+
+def _current_home(context):
+    homes = _locale_home_pages(context)
+    by_language = {home.locale.language_code: home for home in homes}
+    return by_language.get(_current_language()) or by_language.get(settings.LANGUAGE_CODE)
+
+
+def _home_layout(context):
+    home = _current_home(context)
+    if home is None:
+        return {"menu": [], "footer": [], "article_index": None}
+    return _layout(context)[home.locale.language_code]
 
 
 @register.simple_tag(takes_context=True)
 def site_home(context):
     """`{% site_home as home %}`: the site's home page in the active language, else the
     home page in the default language, else None."""
-    homes = _locale_home_pages(context)
-    by_language = {home.locale.language_code: home for home in homes}
-    return by_language.get(_current_language()) or by_language.get(settings.LANGUAGE_CODE)
+    return _current_home(context)
 
 
 @register.simple_tag(takes_context=True)
 def locale_homes(context):
     """`{% locale_homes as homes %}`: a LanguageLink to the home page of each language."""
-    return _language_links(_locale_home_pages(context), context.get("request"))
+    request, cache = _cache(context)
+    if "locale_homes" not in cache:
+        cache["locale_homes"] = _language_links(_locale_home_pages(context), request)
+    return cache["locale_homes"]
+
+
+def _translations(translation_key):
+    return list(
+        Page.objects.filter(translation_key=translation_key)
+        .live()
+        .filter(not_restricted())
+        .select_related("locale")
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -140,9 +222,13 @@ def page_translations(context, page):
         return []
     key = ("translations", page.pk)
     if key not in cache:
-        translations = _public(
-            Page.objects.filter(translation_key=page.translation_key).live(), cache
-        ).select_related("locale")
+        # Routing fetched them with the page (home.models.base.BasePage.route).
+        translations = getattr(page, "route_translations", None)
+        if translations is None:
+            translations = tree_cache.get_or_compute(
+                f"translations:{page.translation_key}",
+                lambda: _translations(page.translation_key),
+            )
         cache[key] = _language_links(translations, request)
     return cache[key]
 
@@ -179,11 +265,7 @@ def language_links(context, page=None):
 def main_menu(context):
     """`{% main_menu as items %}`: the live, public, "show in menus" children of the home page
     in the active language, each marked current or ancestor of the page being shown."""
-    request, cache = _cache(context)
-    key = ("main_menu", _current_language())
-    if key not in cache:
-        home = site_home(context)
-        cache[key] = list(_public(home.get_children().live().in_menu(), cache)) if home else []
+    request, _cache_dict = _cache(context)
     page = context.get("page")
     current_path = page.path if isinstance(page, Page) and page.path else None
     return [
@@ -195,7 +277,7 @@ def main_menu(context):
             and current_path != item.path
             and current_path.startswith(item.path),
         )
-        for item in cache[key]
+        for item in _home_layout(context)["menu"]
     ]
 
 
@@ -203,42 +285,14 @@ def main_menu(context):
 def footer_pages(context):
     """`{% footer_pages as pages %}`: the home page's live, public standard pages (legal
     notice, privacy policy…) and organisation page, in the active language, in tree order."""
-    from home.models import OrganisationPage, StandardPage
-
-    request, cache = _cache(context)
-    key = ("footer_pages", _current_language())
-    if key not in cache:
-        home = site_home(context)
-        cache[key] = (
-            list(
-                _public(home.get_children().live(), cache)
-                .type(StandardPage, OrganisationPage)
-                .order_by("path")
-            )
-            if home
-            else []
-        )
-    return cache[key]
+    return _home_layout(context)["footer"]
 
 
 @register.simple_tag(takes_context=True)
 def article_index(context):
     """`{% article_index as index %}`: the live articles index page in the active language,
     or None (to link tags and editions to the filtered article list)."""
-    from editions.models import ArticleIndexPage
-
-    request, cache = _cache(context)
-    key = ("article_index", _current_language())
-    if key not in cache:
-        home = site_home(context)
-        cache[key] = (
-            _public(ArticleIndexPage.objects.descendant_of(home).live(), cache)
-            .order_by("path")
-            .first()
-            if home
-            else None
-        )
-    return cache[key]
+    return _home_layout(context)["article_index"]
 
 
 @register.simple_tag
@@ -273,3 +327,31 @@ def page_type(page):
     """`{{ page|page_type }}`: the translated verbose name of a page's type."""
     model = page.specific_class if isinstance(page, Page) else type(page)
     return model._meta.verbose_name if model else ""
+
+
+class TreeCachedNode(template.Node):
+    def __init__(self, nodelist, parts):
+        self.nodelist = nodelist
+        self.parts = parts
+
+    def render(self, context):
+        request = context.get("request")
+        if getattr(request, "is_preview", False):
+            return self.nodelist.render(context)  # a draft: never cached, never from the cache
+        parts = [str(part.resolve(context)) for part in self.parts]
+        key = ":".join(["fragment", _current_language(), *parts])
+        return tree_cache.get_or_compute(key, lambda: self.nodelist.render(context))
+
+
+@register.tag
+def tree_cached(parser, token):
+    """`{% tree_cached "edition-body" page.pk %}…{% endtree_cached %}`: the fragment rendered
+    once per language and kept until the page tree, an image or a document changes
+    (home.tree_cache); for content that depends on nothing else (StreamFields: their rich
+    text links, documents and images). Previews are always rendered."""
+    bits = token.split_contents()[1:]
+    if not bits:
+        raise template.TemplateSyntaxError("tree_cached needs at least a name")
+    nodelist = parser.parse(("endtree_cached",))
+    parser.delete_first_token()
+    return TreeCachedNode(nodelist, [parser.compile_filter(bit) for bit in bits])
