@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Absolute links (canonical, hreflang, sitemap, API, e-mails) follow the port served on.
 export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help install run test check lint format migrate content admin-user clean bench-search bench-load
+.PHONY: help install run test check lint format migrate content admin-user clean bench-search bench-load audit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-13s\033[0m %s\n", $$1, $$2}'
@@ -24,8 +24,13 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-install: $(UV) ## Install the locked dependencies into .venv
+install: $(UV) node_modules/.package-lock.json ## Install the locked dependencies (.venv, node_modules)
 	$(UV) sync --frozen --python $(PYTHON)
+
+# axe-core for the accessibility tests (package.json): npm ci only when the lock changed.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund && touch $@; \
+	else echo "npm not found: the accessibility tests will be skipped (apt-get install -y npm)"; fi
 
 migrate: install ## Apply database migrations
 	$(MANAGE) migrate --noinput
@@ -54,6 +59,12 @@ bench-search: install ## Search benchmark: 10 000 articles in database qn_bench_
 
 bench-load: install ## Load benchmark: gunicorn (production settings) vs nginx, wrk (ARGS=…)
 	$(PY) -m bench.load $(ARGS)
+
+audit: install bench/audit/node_modules/.package-lock.json ## Lighthouse scores of the public pages, production settings (ARGS=…)
+	CHROME_PATH="$${CHROME_PATH:-/usr/bin/chromium}" $(PY) -m bench.audit $(ARGS)
+
+bench/audit/node_modules/.package-lock.json: bench/audit/package.json bench/audit/package-lock.json
+	cd bench/audit && npm ci --no-audit --no-fund && touch node_modules/.package-lock.json
 
 format: install ## Fix lint and formatting in place
 	$(VENV)/bin/ruff check --fix .

@@ -264,7 +264,7 @@ class EnquiryForm(forms.Form):
             ("phone", "tel"),
         ):
             self.fields[name].widget.attrs["autocomplete"] = autocomplete
-        self.fields["phone"].widget.attrs["type"] = "tel"
+        self.fields["phone"].widget.input_type = "tel"
 
     def clean_name(self):
         return _one_line(self.cleaned_data["name"], _("Indiquez votre nom."))

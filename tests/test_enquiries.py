@@ -215,6 +215,12 @@ def test_the_contact_page_is_in_the_menu_in_both_languages(client):
         assert re.search(rf'<a href="{url}[a-z-]+/">{title}</a>', nav), title
 
 
+def test_the_phone_field_asks_mobiles_for_the_phone_keypad(client, contact_page):
+    html = client.get(contact_page.url).content.decode()
+    phone = re.search(r'<input[^>]*name="phone"[^>]*>', html).group()
+    assert re.findall(r'\stype="([a-z]+)"', phone) == ["tel"]
+
+
 def test_the_form_states_the_retention_period(client, contact_page, settings):
     html = client.get(contact_page.url).content.decode()
     assert "Elles sont conservées 3 ans, puis effacées." in html
