@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Absolute links (canonical, hreflang, sitemap, API, e-mails) follow the port served on.
 export WAGTAILADMIN_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: help install run test check lint format migrate content admin-user clean bench-search bench-load audit
+.PHONY: help install run test check lint format migrate content admin-user clean bench-search bench-load bench-pages audit
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-13s\033[0m %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ bench-search: install ## Search benchmark: 10 000 articles in database qn_bench_
 
 bench-load: install ## Load benchmark: gunicorn (production settings) vs nginx, wrk (ARGS=…)
 	$(PY) -m bench.load $(ARGS)
+
+bench-pages: install ## Page benchmark: 10 000 articles, rendered vs page cache vs nginx (ARGS=…)
+	$(PY) -m bench.pages $(ARGS)
 
 audit: install bench/audit/node_modules/.package-lock.json ## Lighthouse scores of the public pages, production settings (ARGS=…)
 	CHROME_PATH="$${CHROME_PATH:-/usr/bin/chromium}" $(PY) -m bench.audit $(ARGS)

@@ -4,11 +4,15 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
-from csp.middleware import CSPMiddleware
-from csp.utils import default_config
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware
+from csp.utils import build_policy, default_config
 from django_otp import user_has_device
+
+from portal import cache as page_cache
 
 UNPREFIXED_PATHS = (
     "/admin/",
@@ -106,6 +110,60 @@ class PortalCSPMiddleware(CSPMiddleware):
             parts.config = default_config(admin_policy["DIRECTIVES"])
         return parts
 
+    def process_response(self, request, response):
+        """django-csp's, except that the site's own policy (no nonce used, no view decorator,
+        outside the admin) is built once per process: django-csp builds it again for every
+        answer, which costs about a fifth of serving a page from the page cache."""
+        if (
+            getattr(request, "_csp_nonce", None) is not None
+            or request.path_info.startswith(
+                tuple(settings.ADMIN_CONTENT_SECURITY_POLICY["URL_PREFIXES"])
+            )
+            or any(getattr(response, name, None) is not None for name in CSP_VIEW_ATTRIBUTES)
+            or settings.DEBUG
+        ):
+            return super().process_response(request, response)
+        for report_only, header, exempt in (
+            (False, HEADER, "_csp_exempt"),
+            (True, HEADER_REPORT_ONLY, "_csp_exempt_ro"),
+        ):
+            policy, excluded = _site_policy(report_only)
+            if (
+                policy
+                and header not in response
+                and not getattr(response, exempt, False)
+                and not request.path_info.startswith(excluded)
+            ):
+                response[header] = policy
+        # As django-csp does: a nonce asked for after the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+# What django-csp's view decorators set on a response (its own policy for that view).
+CSP_VIEW_ATTRIBUTES = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+_site_policies = {}
+
+
+def _site_policy(report_only):
+    """The header built from CONTENT_SECURITY_POLICY(_REPORT_ONLY), and its excluded prefixes;
+    built again only when the setting is replaced (tests override settings)."""
+    name = "CONTENT_SECURITY_POLICY_REPORT_ONLY" if report_only else "CONTENT_SECURITY_POLICY"
+    current = getattr(settings, name, None)
+    cached = _site_policies.get(report_only)
+    if cached is None or cached[0] is not current:
+        excluded = tuple((current or {}).get("EXCLUDE_URL_PREFIXES") or ())
+        cached = (current, build_policy(report_only=report_only), excluded)
+        _site_policies[report_only] = cached
+    return cached[1], cached[2]
+
 
 def uses_admin(user):
     """Whoever may open the admin: staff, superusers, and Wagtail's editor groups."""
@@ -150,3 +208,62 @@ class AdminTwoFactorMiddleware:
             return None
         step = "two_factor_verify" if user_has_device(user, confirmed=True) else "two_factor_setup"
         return redirect_to_login(request.get_full_path(), reverse(step))
+
+
+class PageCacheMiddleware:
+    """Serve anonymous visitors' public pages from the page cache (portal/cache.py), and say
+    in ``Cache-Control`` what may be kept where.
+
+    Inside django-csp's middleware, so that each answer gets its own policy header, and
+    outside the session, locale, CSRF and authentication middleware, which a cached page
+    does not need. Django's ConditionalGetMiddleware, further out, answers 304 to an
+    ``If-None-Match`` that matches the stored ETag.
+
+    Headers: a page served or kept by the cache is ``public, max-age=PAGE_CACHE_MAX_AGE``; an
+    answer for one visitor alone (a session, a form's CSRF token, a cookie set) is ``private,
+    no-store``; any other answer (errors, redirects, excluded paths, the cache switched off)
+    is ``no-cache``. A view's own ``Cache-Control`` is kept (made private for one visitor).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = generation = None
+        if page_cache.is_enabled() and page_cache.is_cacheable_request(request):
+            key = page_cache.cache_key(request)
+            generation, cached = page_cache.lookup(key)
+            if cached is not None:
+                cached.headers[page_cache.STATUS_HEADER] = "hit"
+                return self.without_body_for_head(request, cached)
+
+        response = self.get_response(request)
+
+        if (
+            page_cache.is_personal_request(request)
+            or response.cookies
+            or page_cache.uses_visitor_secret(request)
+        ):
+            if response.has_header("Cache-Control"):
+                patch_cache_control(response, private=True)  # the view's own, never public
+            else:
+                patch_cache_control(response, private=True, no_store=True)
+        elif (
+            key is not None
+            and generation is not None
+            and request.method == "GET"
+            and page_cache.is_cacheable_response(request, response)
+        ):
+            page_cache.store(key, generation, response)
+            response.headers[page_cache.STATUS_HEADER] = "miss"
+        elif not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_cache=True)
+        return self.without_body_for_head(request, response)
+
+    @staticmethod
+    def without_body_for_head(request, response):
+        """A HEAD answer has headers only (Content-Length kept); gunicorn would otherwise
+        drop the body itself and log a warning for each one."""
+        if request.method == "HEAD" and not response.streaming:
+            response.content = b""
+        return response

@@ -49,6 +49,7 @@ DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/qn_bench_load"
 # Redis databases 0 and 1 are the Celery broker's and the development cache's (.env.example);
 # this benchmark's is flushed at the start of every run, so it refuses those two.
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
+DEFAULT_PORT = 8790
 NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf")
 WARM_UP_SECONDS = 2
 EDITION = "/fr/editions/think-small/"
@@ -104,10 +105,16 @@ def tool_version(command: list[str], pattern: str) -> str | None:
     return match.group(1) if match else None
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_port(preferred: int = 0) -> int:
+    """``preferred`` when it is free, else any free port."""
+    for port in (preferred, 0) if preferred else (0,):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise BenchmarkError("No free port on 127.0.0.1")
 
 
 # The database -----------------------------------------------------------------------------
@@ -255,6 +262,20 @@ def stop(process: subprocess.Popen | None) -> None:
                 return
             time.sleep(0.1)
     process.poll()
+
+
+def gunicorn_command(port: int, workers: int) -> list[str]:
+    """gunicorn serving the portal as production does: sync workers, on loopback."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "portal.wsgi:application",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
 
 
 def get(port: int, path: str, timeout: float = 30) -> tuple[int, bytes]:
@@ -473,6 +494,7 @@ def main(argv=None) -> int:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--seed", type=int, default=2016)
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="gunicorn's, when free")
     options = parser.parse_args(argv)
 
     # A TERM (make interrupted, a CI timeout) stops the servers as Ctrl-C does.
@@ -488,7 +510,9 @@ def main(argv=None) -> int:
     gunicorn = nginx = None
     try:
         tools = find_tools()
-        port = free_port()
+        # The same port from run to run: the site record is set to it (configure_site), and
+        # changing it makes the search index rebuild itself (minutes at 10 000 articles).
+        port = free_port(options.port)
         environment = production_environment(options, port, temp)
         os.environ.update(environment)
 
@@ -499,20 +523,7 @@ def main(argv=None) -> int:
         load_average_start = [round(value, 2) for value in os.getloadavg()]
 
         log = temp / "gunicorn.log"
-        gunicorn = start(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portal.wsgi:application",
-                "--workers",
-                str(options.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-            ],
-            environment,
-            log,
-        )
+        gunicorn = start(gunicorn_command(port, options.workers), environment, log)
         ready = wait_until_ready("gunicorn", gunicorn, port, READINESS_PATHS, log)
         print(f"gunicorn answers on http://127.0.0.1:{port}{ready}; loading:", flush=True)
         pages = [measure_page(tools["wrk"], port, *page, options) for page in PAGES.items()]

@@ -87,10 +87,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # ETag on every answer that may be stored, 304 to a matching If-None-Match (cached pages
+    # included: it is outside the page cache).
+    "django.middleware.http.ConditionalGetMiddleware",
     "portal.db_errors.DatabaseUnavailableMiddleware",
     "portal.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.PortalCSPMiddleware",
+    # Anonymous visitors' public pages from the page cache, before the session, locale,
+    # CSRF and authentication middleware a cached page does not need (portal/cache.py).
+    "portal.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.RejectNulBytesMiddleware",
     "portal.middleware.PortalLocaleMiddleware",
@@ -146,8 +152,35 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": env.cache("REDIS_URL")}
     CACHES["default"].setdefault("OPTIONS", {}).update(socket_connect_timeout=2, socket_timeout=2)
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # The same, without a new Redis client object per call (portal/redis_cache.py).
+        CACHES["default"]["BACKEND"] = "portal.redis_cache.RedisCache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The anonymous page cache (portal/cache.py): whole public pages for visitors without a
+# session, purged on every publication. PAGE_CACHE_TIMEOUT is how long a page is kept (0: off);
+# on by default with Redis only, since a process's own memory cannot be purged by another.
+# PAGE_CACHE_MAX_AGE is how long browsers and proxies may keep it (they are never purged).
+PAGE_CACHE_TIMEOUT = env.int("PAGE_CACHE_TIMEOUT", default=300 if REDIS_URL else 0)
+PAGE_CACHE_MAX_AGE = env.int("PAGE_CACHE_MAX_AGE", default=60)
+if REDIS_URL:
+    CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
+else:
+    CACHES["pages"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+# Never looked up nor stored: the admin, documents (restricted ones are served per visitor),
+# the API, the probes, webhooks, the partner space, static and media files.
+PAGE_CACHE_EXCLUDED_PATHS = (
+    r"/(admin|django-admin|documents|api|health|stripe|static|media)/",
+    r"/[a-z]{2}(-[a-z]+)?/espace-partenaire/",
+)
+# Besides pages, images, documents, sites and settings, whose models purge the cache when
+# saved or deleted: snippets and inline models of these apps, search entries.
+PAGE_CACHE_CONTENT_APPS = ("home", "editions", "search", "taggit")
 
 # django-axes counts failed logins (see "Admin login" below) before the real backend runs.
 AUTHENTICATION_BACKENDS = [

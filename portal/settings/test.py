@@ -29,3 +29,5 @@ if ELASTICSEARCH_URL:  # noqa: F405
     WAGTAILSEARCH_BACKENDS["default"]["INDEX_PREFIX"] = ELASTICSEARCH_INDEX_PREFIX  # noqa: F405
 # Tests that exercise two-factor authentication switch it on themselves.
 ADMIN_REQUIRE_2FA = False
+# Every test sees live renders; tests/test_page_cache.py switches the page cache on.
+PAGE_CACHE_TIMEOUT = 0

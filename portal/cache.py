@@ -1,0 +1,201 @@
+"""The anonymous page cache: whole responses of public pages, kept for visitors without a session.
+
+A request is looked up in the cache when it is a GET or HEAD, carries no session, messages or
+Authorization, and its path is not excluded (``PAGE_CACHE_EXCLUDED_PATHS``: the admin, the
+documents, the API, the probes, the webhooks, the partner space). A response is stored when it
+answered such a GET with a 200 that is not streamed, sets no cookie, says nothing about caching
+itself (``Cache-Control``), varies on nothing but ``Cookie``, and did not use the CSRF token
+(forms: sign-up, enquiry) or a CSP nonce (which would be replayed to other visitors).
+
+Entries are keyed on scheme, host, path and query string, and the static files' manifest (a
+deployment's new CSS and JavaScript names are never mixed with the old pages). Each entry holds
+the *generation* it was rendered in; :func:`purge` replaces the generation with a new random
+one, so that every entry stored before is ignored from then on. Publishing, unpublishing,
+moving, deleting or restricting a page, and changing a snippet, a site, an image or a document
+purge the whole cache (portal/signals.py): an edition's page lists its articles and the home
+page the editions, so no single address can be purged alone.
+
+The cache is the ``pages`` alias of ``CACHES``: Redis when ``REDIS_URL`` is set, otherwise each
+process's own memory, which another process's purge cannot reach (production enables the cache
+by default only with Redis). ``PAGE_CACHE_TIMEOUT`` (seconds, 0: off) is how long an entry is
+kept; browsers and proxies may keep a stored page ``PAGE_CACHE_MAX_AGE`` seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from functools import cache
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.cache import caches
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.http import HttpResponse
+from django.utils.cache import cc_delim_re, patch_cache_control, set_response_etag
+
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+CACHE_ALIAS = "pages"
+GENERATION_KEY = "generation"
+STATUS_HEADER = "X-Page-Cache"
+MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage
+# Never replayed from an entry: they belong to the request that rendered it (django-csp adds
+# the policy again to every answer, outside this middleware).
+UNSTORED_HEADERS = frozenset(
+    {
+        "set-cookie",
+        "content-security-policy",
+        "content-security-policy-report-only",
+        STATUS_HEADER.lower(),
+    }
+)
+CACHE_ERRORS = (RedisError, OSError)
+
+
+def page_cache():
+    return caches[CACHE_ALIAS]
+
+
+@cache
+def _excluded_paths() -> re.Pattern:
+    return re.compile("|".join(f"(?:{pattern})" for pattern in settings.PAGE_CACHE_EXCLUDED_PATHS))
+
+
+@cache
+def _static_version() -> str:
+    """The static files' manifest hash (whitenoise's manifest storage), '' without one."""
+    return getattr(staticfiles_storage, "manifest_hash", "") or ""
+
+
+def is_enabled() -> bool:
+    return settings.PAGE_CACHE_TIMEOUT > 0
+
+
+def is_personal_request(request) -> bool:
+    """The request may be answered for this visitor alone: a session (signed in, a partner,
+    a draft sign-up, a password-protected page), messages waiting, or credentials."""
+    cookies = request.COOKIES
+    return (
+        settings.SESSION_COOKIE_NAME in cookies
+        or MESSAGES_COOKIE in cookies
+        or "HTTP_AUTHORIZATION" in request.META
+    )
+
+
+def is_cacheable_request(request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and not is_personal_request(request)
+        and not _excluded_paths().match(request.path_info)
+    )
+
+
+def uses_visitor_secret(request) -> bool:
+    """Whether rendering used the CSRF token (a form) or the CSP nonce: never shared."""
+    nonce = getattr(request, "csp_nonce", None)
+    return bool(request.META.get("CSRF_COOKIE_USED")) or (nonce is not None and bool(nonce))
+
+
+def is_cacheable_response(request, response) -> bool:
+    if (
+        response.status_code != 200
+        or response.streaming
+        or response.cookies
+        or response.has_header("Cache-Control")
+        or uses_visitor_secret(request)
+    ):
+        return False
+    vary = {
+        header.strip().lower() for header in cc_delim_re.split(response.get("Vary", "")) if header
+    }
+    # The key already says "no session cookie": Cookie is the only variation it covers.
+    return vary <= {"cookie"}
+
+
+def cache_key(request) -> str:
+    address = "|".join(
+        (
+            request.scheme,
+            request.get_host(),
+            request.path,
+            request.META.get("QUERY_STRING", ""),
+            _static_version(),
+        )
+    )
+    return "page:" + hashlib.sha256(address.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def lookup(key: str) -> tuple[str | None, HttpResponse | None]:
+    """The current generation and, when the entry is of that generation, its response."""
+    backend = page_cache()
+    try:
+        values = backend.get_many([GENERATION_KEY, key])
+        generation = values.get(GENERATION_KEY)
+        if generation is None:
+            # Never set, or lost (a flushed Redis): start one; entries of the old are ignored.
+            backend.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+            return backend.get(GENERATION_KEY), None
+    except CACHE_ERRORS as error:
+        logger.warning("Page cache unavailable, rendering: %s", error)
+        return None, None
+    entry = values.get(key)
+    if entry is None or entry[0] != generation:
+        return generation, None
+    _generation, status, headers, content = entry
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return generation, response
+
+
+def store(key: str, generation: str, response) -> None:
+    """Mark the response public, give it an ETag, and keep it under ``generation``."""
+    patch_cache_control(response, public=True, max_age=settings.PAGE_CACHE_MAX_AGE)
+    set_response_etag(response)
+    headers = tuple(
+        (name, value)
+        for name, value in response.headers.items()
+        if name.lower() not in UNSTORED_HEADERS
+    )
+    entry = (generation, response.status_code, headers, response.content)
+    try:
+        page_cache().set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+    except CACHE_ERRORS as error:
+        logger.warning("Page cache unavailable, page not kept: %s", error)
+
+
+def purge() -> None:
+    """Forget every page kept so far (a new generation)."""
+    try:
+        page_cache().set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+    except CACHE_ERRORS:
+        # Pages already kept stay visible until PAGE_CACHE_TIMEOUT: say so loudly.
+        logger.exception("Could not purge the page cache")
+
+
+class _PurgeAfterCommit:
+    """A purge waiting for its transaction's commit (``done`` once it ran)."""
+
+    done = False
+
+    def __call__(self):
+        self.done = True
+        purge()
+
+
+def purge_after_commit(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Purge once the current transaction commits (at once outside one), and only once per
+    transaction however many changes it holds: a request rendered meanwhile still sees the
+    old content, and must not be kept under the new generation."""
+    connection = transaction.get_connection(using)
+    if connection.in_atomic_block and any(
+        isinstance(callback, _PurgeAfterCommit) and not callback.done
+        for _savepoints, callback, _robust in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_PurgeAfterCommit(), using=using, robust=True)

@@ -1,0 +1,420 @@
+"""The anonymous page cache: what a visitor gets twice, what an editor's change purges, what is
+never kept, and the caching headers (portal/cache.py, portal.middleware.PageCacheMiddleware).
+
+Runs on the configured cache: Redis when REDIS_URL is set (CI), else per-process memory.
+"""
+
+import datetime
+import io
+
+from django.contrib.auth import get_user_model
+
+from wagtail.models import PageViewRestriction
+
+import pytest
+
+from editions.models import ArticlePage, EditionPage
+from home.models import HomePage
+from membership.models import PartnershipOfferPage
+from portal import cache as page_cache
+from tests.factories import ArticlePageFactory
+
+pytestmark = pytest.mark.django_db
+
+STATUS = page_cache.STATUS_HEADER
+
+
+@pytest.fixture(autouse=True)
+def page_cache_on(settings):
+    """The cache switched on (the test settings keep it off), and empty."""
+    settings.PAGE_CACHE_TIMEOUT = 300
+    settings.PAGE_CACHE_MAX_AGE = 60
+    page_cache.purge()
+    yield
+    page_cache.purge()
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run what the site does after the change commits (the purge, the indexing tasks)."""
+
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    return run
+
+
+@pytest.fixture
+def think_small(fr):
+    return EditionPage.objects.get(locale=fr, start_year=2016)
+
+
+@pytest.fixture
+def transitions(fr):
+    return EditionPage.objects.get(locale=fr, start_year=2015)
+
+
+@pytest.fixture
+def home(fr):
+    return HomePage.objects.get(locale=fr)
+
+
+def publish(page):
+    page.save_revision().publish()
+    return page
+
+
+def newest_article(on_commit, edition, title):
+    """A live article dated today: first on its edition's page and on the home page."""
+    return on_commit(
+        lambda: publish(ArticlePageFactory(parent=edition, title=title, date=datetime.date.today()))
+    )
+
+
+def served_twice(client, url):
+    first = client.get(url)
+    second = client.get(url)
+    return first, second
+
+
+# A visitor's second request -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/fr/",
+        "/en/",
+        "/fr/editions/",
+        "/fr/editions/think-small/",
+        "/fr/editions/think-small/la-puissance-transformatrice-de-la-petite-echelle/",
+        "/fr/articles/",
+        "/fr/articles/?edition=think-small",
+        "/fr/search/?q=num%C3%A9rique",
+        "/fr/feeds/articles.rss",
+        "/sitemap.xml",
+    ],
+)
+def test_second_anonymous_request_is_served_from_the_cache(client, url, django_assert_num_queries):
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first[STATUS] == "miss"
+
+    with django_assert_num_queries(0):
+        second = client.get(url)
+
+    assert second.status_code == 200
+    assert second[STATUS] == "hit"
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"]
+
+
+def test_query_strings_are_kept_apart(client):
+    client.get("/fr/search/?q=transitions")
+    other = client.get("/fr/search/?q=controverses")
+
+    assert other[STATUS] == "miss"
+    assert "controverses" in other.content.decode().lower()
+
+
+def test_a_cached_page_gets_a_fresh_security_policy(client):
+    first, second = served_twice(client, "/fr/")
+
+    assert second[STATUS] == "hit"
+    assert second["Content-Security-Policy"] == first["Content-Security-Policy"]
+    assert "nonce" not in second["Content-Security-Policy"]
+    assert second["X-Frame-Options"] == "DENY"
+    assert second["X-Content-Type-Options"] == "nosniff"
+
+
+def test_head_is_answered_from_the_cache_without_a_body(client):
+    client.get("/fr/editions/")
+    response = client.head("/fr/editions/")
+
+    assert response.status_code == 200
+    assert response[STATUS] == "hit"
+    assert response.content == b""
+
+
+def test_the_cache_switched_off_renders_every_time(client, settings):
+    settings.PAGE_CACHE_TIMEOUT = 0
+    first, second = served_twice(client, "/fr/")
+
+    assert STATUS not in first and STATUS not in second
+    assert second["Cache-Control"] == "no-cache"
+
+
+# Headers -----------------------------------------------------------------------------------
+
+
+def test_cached_pages_are_public_for_a_short_while_with_an_etag(client):
+    first, second = served_twice(client, "/fr/editions/think-small/")
+
+    for response in (first, second):
+        assert response["Cache-Control"] == "public, max-age=60"
+        assert response["ETag"].startswith('"')
+        assert "Set-Cookie" not in response
+        assert "Cookie" in response["Vary"]
+    assert second["ETag"] == first["ETag"]
+
+
+def test_a_matching_if_none_match_gets_a_304(client, django_assert_num_queries):
+    etag = client.get("/fr/editions/")["ETag"]
+
+    with django_assert_num_queries(0):  # from the cache
+        response = client.get("/fr/editions/", HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response["ETag"] == etag
+    assert client.get("/fr/editions/", HTTP_IF_NONE_MATCH='"stale"').status_code == 200
+
+
+def test_a_publication_changes_the_etag(client, on_commit, think_small):
+    etag = client.get("/fr/editions/think-small/")["ETag"]
+    newest_article(on_commit, think_small, "Article Ornithorynque")
+
+    response = client.get("/fr/editions/think-small/", HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 200
+    assert "Article Ornithorynque" in response.content.decode()
+
+
+def test_errors_and_redirects_are_never_kept(client):
+    missing = client.get("/fr/cette-page-n-existe-pas/")
+    again = client.get("/fr/cette-page-n-existe-pas/")
+    redirect = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert missing.status_code == again.status_code == 404
+    assert STATUS not in again
+    assert again["Cache-Control"] == "no-cache"
+    assert redirect.status_code == 302
+    assert "public" not in redirect.get("Cache-Control", "")
+
+
+# Purges ------------------------------------------------------------------------------------
+
+
+def test_publishing_an_article_shows_it_on_its_edition_and_the_home_page(
+    client, on_commit, think_small, home
+):
+    for url in (think_small.url, home.url, "/fr/articles/"):
+        assert client.get(url)[STATUS] == "miss"
+        assert client.get(url)[STATUS] == "hit"
+
+    newest_article(on_commit, think_small, "Article Ornithorynque")
+
+    for url in (think_small.url, home.url, "/fr/articles/"):
+        response = client.get(url)
+        assert response[STATUS] == "miss", url
+        assert "Article Ornithorynque" in response.content.decode(), url
+
+
+def test_editing_a_published_article_shows_the_new_title(client, on_commit, think_small):
+    article = newest_article(on_commit, think_small, "Article Ornithorynque")
+    assert "Article Ornithorynque" in client.get(think_small.url).content.decode()
+    client.get(article.url)
+
+    article.title = "Article Tamanoir"
+    on_commit(lambda: publish(article))
+
+    assert "Article Tamanoir" in client.get(think_small.url).content.decode()
+    assert "Article Tamanoir" in client.get(article.url).content.decode()
+
+
+def test_a_draft_is_not_shown(client, on_commit, think_small):
+    article = newest_article(on_commit, think_small, "Article Ornithorynque")
+    client.get(article.url)
+
+    article.title = "Article en brouillon"
+    on_commit(article.save_revision)
+
+    html = client.get(article.url).content.decode()
+    assert "Article Ornithorynque" in html
+    assert "Article en brouillon" not in html
+
+
+def test_unpublishing_an_article_removes_it_at_once(client, on_commit, think_small, home):
+    article = newest_article(on_commit, think_small, "Article Ornithorynque")
+    for url in (article.url, think_small.url, home.url):
+        client.get(url)
+        assert client.get(url)[STATUS] == "hit"
+
+    on_commit(article.unpublish)
+
+    assert client.get(article.url).status_code == 404
+    assert "Article Ornithorynque" not in client.get(think_small.url).content.decode()
+    assert "Article Ornithorynque" not in client.get(home.url).content.decode()
+
+
+def test_moving_an_article_moves_it_between_edition_pages(
+    client, on_commit, think_small, transitions
+):
+    article = newest_article(on_commit, think_small, "Article Ornithorynque")
+    old_url = article.url
+    for url in (old_url, think_small.url, transitions.url):
+        client.get(url)
+
+    on_commit(lambda: article.move(transitions, pos="last-child"))
+    article = ArticlePage.objects.get(pk=article.pk)
+
+    moved = client.get(old_url)
+    assert moved.status_code != 200  # a redirect (Wagtail keeps one) or a 404
+    assert client.get(article.url).status_code == 200
+    assert "Article Ornithorynque" not in client.get(think_small.url).content.decode()
+    assert "Article Ornithorynque" in client.get(transitions.url).content.decode()
+
+
+def test_deleting_an_article_removes_it_at_once(client, on_commit, think_small, home):
+    article = newest_article(on_commit, think_small, "Article Ornithorynque")
+    url = article.url
+    for page_url in (url, think_small.url, home.url):
+        client.get(page_url)
+
+    on_commit(article.delete)
+
+    assert client.get(url).status_code == 404
+    assert "Article Ornithorynque" not in client.get(think_small.url).content.decode()
+    assert "Article Ornithorynque" not in client.get(home.url).content.decode()
+
+
+def test_restricting_a_page_stops_serving_it_from_the_cache(client, on_commit, think_small):
+    client.get(think_small.url)
+    assert client.get(think_small.url)[STATUS] == "hit"
+
+    on_commit(
+        lambda: PageViewRestriction.objects.create(
+            page=think_small, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+        )
+    )
+
+    response = client.get(think_small.url)
+    assert STATUS not in response
+    assert 'name="password"' in response.content.decode()
+    assert "private" in response["Cache-Control"]
+
+
+def test_the_search_page_shows_a_new_article_at_once(client, on_commit, think_small):
+    url = "/fr/search/?q=ornithorynque"
+    assert "Ornithorynque" not in client.get(url).content.decode()  # the query is in lower case
+    assert client.get(url)[STATUS] == "hit"
+
+    newest_article(on_commit, think_small, "Article Ornithorynque")
+
+    assert "<mark>Ornithorynque</mark>" in client.get(url).content.decode()
+
+
+def test_publishing_a_translation_shows_it_at_once(client, on_commit, think_small, en):
+    english = think_small.get_translation(en)
+    client.get(english.url)
+    assert client.get(english.url)[STATUS] == "hit"
+
+    english.theme = "Small is beautiful, again"
+    on_commit(lambda: publish(english))
+
+    response = client.get(english.url)
+    assert response[STATUS] == "miss"
+    assert "Small is beautiful, again" in response.content.decode()
+
+
+def test_the_purge_command_empties_the_cache(client):
+    from django.core.management import call_command
+
+    client.get("/fr/")
+    output = io.StringIO()
+    call_command("purge_page_cache", stdout=output)
+    assert "purged" in output.getvalue()
+
+    assert client.get("/fr/")[STATUS] == "miss"
+
+
+def test_changing_the_site_purges(client, on_commit, home):
+    from wagtail.models import Site
+
+    client.get("/fr/")
+    site = Site.objects.get(is_default_site=True)
+    site.site_name = "Questions Numériques (renommé)"
+    on_commit(site.save)
+
+    assert client.get("/fr/")[STATUS] == "miss"
+
+
+# Never kept --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def editor(db):
+    return get_user_model().objects.create_superuser("cache-editor", "editor@example.org", "x")
+
+
+def test_a_signed_in_editor_is_never_served_nor_leaves_a_cached_page(client, editor):
+    client.force_login(editor)
+
+    for _ in range(2):
+        response = client.get("/fr/editions/think-small/")
+        assert response.status_code == 200
+        assert STATUS not in response
+        assert response["Cache-Control"] == "private, no-store"
+    editors_page = response.content.decode()
+
+    client.logout()
+    anonymous = client.get("/fr/editions/think-small/")
+    assert anonymous[STATUS] == "miss"
+    assert "wagtail-userbar" in editors_page or "userbar" in editors_page
+    assert "userbar" not in anonymous.content.decode()
+
+
+def test_an_editor_is_not_served_the_anonymous_copy(client, editor):
+    client.get("/fr/")
+    assert client.get("/fr/")[STATUS] == "hit"
+
+    client.force_login(editor)
+    response = client.get("/fr/")
+
+    assert STATUS not in response
+    assert "private" in response["Cache-Control"]
+
+
+def test_pages_with_a_form_are_never_kept(client, think_small):
+    offer = PartnershipOfferPage.objects.live().descendant_of(think_small).first()
+    assert offer is not None
+
+    first, second = served_twice(client, offer.url)
+
+    assert first.status_code == second.status_code == 200
+    assert "csrfmiddlewaretoken" in second.content.decode()
+    for response in (first, second):
+        assert STATUS not in response
+        assert "no-store" in response["Cache-Control"]
+        assert "private" in response["Cache-Control"]
+
+
+def test_two_visitors_never_share_a_csrf_token(client, think_small):
+    from django.test import Client
+
+    offer = PartnershipOfferPage.objects.live().descendant_of(think_small).first()
+    first = client.get(offer.url)
+    second = Client().get(offer.url)
+
+    assert first.cookies["csrftoken"].value != second.cookies["csrftoken"].value
+
+
+@pytest.mark.parametrize(
+    "url", ["/fr/espace-partenaire/connexion/", "/admin/login/", "/health/live"]
+)
+def test_excluded_paths_are_never_kept(client, url):
+    client.get(url)
+    response = client.get(url)
+
+    assert STATUS not in response
+
+
+def test_a_visitor_with_a_session_is_not_served_from_the_cache(client):
+    client.get("/fr/")
+    client.cookies["sessionid"] = "whatever"
+
+    response = client.get("/fr/")
+
+    assert STATUS not in response
+    assert response["Cache-Control"] == "private, no-store"
