@@ -12,7 +12,6 @@ import io
 import json
 import os
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,6 +20,7 @@ from django.core.management import call_command
 import pytest
 from playwright.sync_api import expect
 
+from bench.audit.pages import PAGES
 from tests.browser import browser_page  # noqa: F401 (fixture)
 
 pytestmark = [
@@ -30,28 +30,6 @@ pytestmark = [
 
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-
-EDITION = {"fr": "/fr/editions/think-small/", "en": "/en/editions/think-small/"}
-PAGES = {
-    "fr": {
-        "home": "/fr/",
-        "edition": EDITION["fr"],
-        "article": EDITION["fr"] + "la-puissance-transformatrice-de-la-petite-echelle/",
-        "search": "/fr/search/?q=" + quote("numérique"),
-        "offer": EDITION["fr"] + "devenir-partenaire/",
-        "sign-up": EDITION["fr"] + "devenir-partenaire/inscription/",
-        "enquiry": "/fr/nous-contacter/",
-    },
-    "en": {
-        "home": "/en/",
-        "edition": EDITION["en"],
-        "article": EDITION["en"] + "the-transformative-power-of-the-small-scale/",
-        "search": "/en/search/?q=small",
-        "offer": EDITION["en"] + "become-a-partner/",
-        "sign-up": EDITION["en"] + "become-a-partner/inscription/",
-        "enquiry": "/en/contact-us/",
-    },
-}
 
 
 def axe_source():

@@ -39,8 +39,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
+from bench.audit.pages import PAGES
 from bench.load.__main__ import (
     BenchmarkError,
     configured_database_urls,
@@ -73,27 +74,6 @@ CHROME_FLAGS = [
     "--disable-default-apps",
     "--no-first-run",
 ]
-EDITION = {"fr": "/fr/editions/think-small/", "en": "/en/editions/think-small/"}
-PAGES = {
-    "fr": {
-        "home": "/fr/",
-        "edition": EDITION["fr"],
-        "article": EDITION["fr"] + "la-puissance-transformatrice-de-la-petite-echelle/",
-        "search": "/fr/search/?q=" + quote("numérique"),
-        "offer": EDITION["fr"] + "devenir-partenaire/",
-        "sign-up": EDITION["fr"] + "devenir-partenaire/inscription/",
-        "enquiry": "/fr/nous-contacter/",
-    },
-    "en": {
-        "home": "/en/",
-        "edition": EDITION["en"],
-        "article": EDITION["en"] + "the-transformative-power-of-the-small-scale/",
-        "search": "/en/search/?q=small",
-        "offer": EDITION["en"] + "become-a-partner/",
-        "sign-up": EDITION["en"] + "become-a-partner/inscription/",
-        "enquiry": "/en/contact-us/",
-    },
-}
 NOINDEX = {"search", "sign-up"}  # robots noindex by design: is-crawlable is not scored
 
 

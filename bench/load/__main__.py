@@ -482,29 +482,48 @@ def print_report(results: dict, out: Path) -> None:
 # Main -------------------------------------------------------------------------------------
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=1000)
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load per page")
+def server_arguments(
+    parser,
+    *,
+    articles: int,
+    duration: int,
+    database: str = DEFAULT_DATABASE,
+    redis: str = DEFAULT_REDIS,
+    port: int = DEFAULT_PORT,
+) -> None:
+    """The options every server benchmark takes (bench.load, bench.pages)."""
+    parser.add_argument("--articles", type=int, default=articles)
+    parser.add_argument("--duration", type=int, default=duration, help="seconds of load per page")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn and nginx workers")
     parser.add_argument("--timeout", type=int, default=10, help="wrk's request timeout, s")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
+    parser.add_argument("--database-url", default=database)
+    parser.add_argument("--redis-url", default=redis)
     parser.add_argument("--seed", type=int, default=2016)
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="gunicorn's, when free")
-    options = parser.parse_args(argv)
+    parser.add_argument("--port", type=int, default=port, help="gunicorn's, when free")
 
+
+def refused(options) -> bool:
+    """Set up the run; True (after saying why) when its databases are ones it must not wipe."""
     # A TERM (make interrupted, a CI timeout) stops the servers as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.path.insert(0, str(ROOT))
     if options.database_url.rstrip("/") in configured_database_urls():
         print(f"Refusing to recreate the portal's own database ({options.database_url}).")
-        return 2
+        return True
     if urlsplit(options.redis_url).path.strip("/") in ("", "0", "1"):
         print(f"Refusing to flush Redis database 0 or 1 ({options.redis_url}): pick another.")
+        return True
+    return False
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    server_arguments(parser, articles=1000, duration=15)
+    options = parser.parse_args(argv)
+    if refused(options):
         return 2
     temp = Path(tempfile.mkdtemp(prefix="qn-bench-load-"))
     gunicorn = nginx = None

@@ -36,7 +36,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -47,7 +46,6 @@ from bench.load.__main__ import (
     READINESS_PATHS,
     WARM_UP_SECONDS,
     BenchmarkError,
-    configured_database_urls,
     find_tools,
     free_port,
     gunicorn_command,
@@ -56,6 +54,8 @@ from bench.load.__main__ import (
     nginx_config,
     prepare_site,
     production_environment,
+    refused,
+    server_arguments,
     start,
     stop,
     tail,
@@ -307,27 +307,17 @@ def problems_of(results: dict) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=10_000)
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn and nginx workers")
-    parser.add_argument("--timeout", type=int, default=10, help="wrk's request timeout, s")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
-    parser.add_argument("--seed", type=int, default=2016)
-    parser.add_argument("--reuse", action="store_true", help="keep the database of the last run")
+    server_arguments(
+        parser,
+        articles=10_000,
+        duration=10,
+        database=DEFAULT_DATABASE,
+        redis=DEFAULT_REDIS,
+        port=DEFAULT_PORT,
+    )
     parser.add_argument("--pages", default="", help="comma-separated page types (default: all)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="gunicorn's, when free")
     options = parser.parse_args(argv)
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    sys.path.insert(0, str(ROOT))
-    if options.database_url.rstrip("/") in configured_database_urls():
-        print(f"Refusing to recreate the portal's own database ({options.database_url}).")
-        return 2
-    if urlsplit(options.redis_url).path.strip("/") in ("", "0", "1"):
-        print(f"Refusing to flush Redis database 0 or 1 ({options.redis_url}): pick another.")
+    if refused(options):
         return 2
     temp = Path(tempfile.mkdtemp(prefix="qn-bench-pages-"))
     try:
