@@ -4,7 +4,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse
 from django.utils import translation
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
@@ -263,7 +263,11 @@ class PageCacheMiddleware:
     @staticmethod
     def without_body_for_head(request, response):
         """A HEAD answer has headers only (Content-Length kept); gunicorn would otherwise
-        drop the body itself and log a warning for each one."""
+        drop the body itself and log a warning for each one. The ETag that
+        ConditionalGetMiddleware would compute from the body is set first, so that HEAD and
+        GET agree."""
         if request.method == "HEAD" and not response.streaming:
+            if "no-store" not in response.get("Cache-Control", ""):
+                set_response_etag(response)
             response.content = b""
         return response

@@ -137,6 +137,14 @@ def test_head_is_answered_from_the_cache_without_a_body(client):
     assert response.content == b""
 
 
+@pytest.mark.parametrize("timeout", [300, 0])
+def test_head_and_get_give_the_same_etag(client, settings, timeout):
+    settings.PAGE_CACHE_TIMEOUT = timeout
+    etag = client.get("/fr/editions/")["ETag"]
+
+    assert client.head("/fr/editions/")["ETag"] == etag
+
+
 def test_the_cache_switched_off_renders_every_time(client, settings):
     settings.PAGE_CACHE_TIMEOUT = 0
     first, second = served_twice(client, "/fr/")
