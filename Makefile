@@ -74,4 +74,4 @@ format: install ## Fix lint and formatting in place
 	$(VENV)/bin/ruff format .
 
 clean: ## Remove the virtualenvs and local data under var/
-	rm -rf $(VENV) $(TOOLS) var/*.sqlite3 var/media var/static var/test-media
+	rm -rf $(VENV) $(TOOLS) node_modules bench/audit/node_modules var/*.sqlite3 var/media var/static var/test-media

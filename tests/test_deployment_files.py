@@ -260,6 +260,15 @@ def test_beats_scheduler_is_installed_and_the_one_settings_name(settings):
     assert getattr(settings, "CELERY_BEAT_SCHEDULER", scheduler) == scheduler
 
 
+def test_redis_evicts_cache_entries_never_queued_tasks():
+    """Redis is both the broker and the cache: bounded, and only keys with an expiry go."""
+    command = COMPOSE["services"]["redis"]["command"]
+    options = dict(zip(command[1::2], command[2::2], strict=False))
+    assert options["--maxmemory-policy"] == "volatile-lru"
+    assert options["--maxmemory"].endswith(("mb", "gb"))
+    assert options["--appendonly"] == "yes"
+
+
 # --- compose.yaml: environment, secrets, volumes ---------------------------------------------
 
 
