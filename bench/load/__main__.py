@@ -482,6 +482,36 @@ def print_report(results: dict, out: Path) -> None:
 # Main -------------------------------------------------------------------------------------
 
 
+def run_record(options, load_average_start, tools, site, **parameters) -> dict:
+    """What a server benchmark's results say of the machine, the run and the tools."""
+    return {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "arch": platform.machine(),
+            "load_average_start": load_average_start,
+            "load_average_end": [round(value, 2) for value in os.getloadavg()],
+        },
+        "parameters": {
+            "articles_generated": None if options.reuse else options.articles,
+            "duration_s": options.duration,
+            "warm_up_s": WARM_UP_SECONDS,
+            "connections": options.connections,
+            "threads": options.threads,
+            "workers": options.workers,
+            "timeout_s": options.timeout,
+            "database": without_password(options.database_url),
+            "reuse": options.reuse,
+            **parameters,
+        },
+        **site,
+        "tools": {
+            "wrk": tool_version([tools["wrk"], "--version"], r"wrk (?:debian/)?([\d.]+)"),
+            "nginx": tool_version([tools["nginx"], "-v"], r"nginx/([\d.]+)"),
+            "gunicorn": importlib.metadata.version("gunicorn"),
+        },
+    }
+
+
 def server_arguments(
     parser,
     *,
@@ -577,29 +607,7 @@ def main(argv=None) -> int:
         if error_lines:
             print(f"\ngunicorn's log ({log}):\n{tail(log)}")
         results = {
-            "machine": {
-                "cpus": os.cpu_count(),
-                "arch": platform.machine(),
-                "load_average_start": load_average_start,
-                "load_average_end": [round(value, 2) for value in os.getloadavg()],
-            },
-            "parameters": {
-                "articles_generated": None if options.reuse else options.articles,
-                "duration_s": options.duration,
-                "warm_up_s": WARM_UP_SECONDS,
-                "connections": options.connections,
-                "threads": options.threads,
-                "workers": options.workers,
-                "timeout_s": options.timeout,
-                "database": without_password(options.database_url),
-                "reuse": options.reuse,
-            },
-            **site,
-            "tools": {
-                "wrk": tool_version([tools["wrk"], "--version"], r"wrk (?:debian/)?([\d.]+)"),
-                "nginx": tool_version([tools["nginx"], "-v"], r"nginx/([\d.]+)"),
-                "gunicorn": importlib.metadata.version("gunicorn"),
-            },
+            **run_record(options, load_average_start, tools, site),
             "pages": pages,
             "ceiling": ceiling,
             "server_errors_logged": len(error_lines),

@@ -31,10 +31,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.metadata
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -55,13 +53,12 @@ from bench.load.__main__ import (
     prepare_site,
     production_environment,
     refused,
+    run_record,
     server_arguments,
     start,
     stop,
     tail,
-    tool_version,
     wait_until_ready,
-    without_password,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -353,34 +350,15 @@ def main(argv=None) -> int:
             tools["wrk"], options, environment, temp, pages_html
         )
         results.update(
-            {
-                "machine": {
-                    "cpus": os.cpu_count(),
-                    "arch": platform.machine(),
-                    "load_average_start": load_average_start,
-                    "load_average_end": [round(value, 2) for value in os.getloadavg()],
-                },
-                "parameters": {
-                    "articles_generated": None if options.reuse else options.articles,
-                    "duration_s": options.duration,
-                    "warm_up_s": WARM_UP_SECONDS,
-                    "connections": options.connections,
-                    "threads": options.threads,
-                    "workers": options.workers,
-                    "timeout_s": options.timeout,
-                    "page_cache_timeout_s": CACHE_TIMEOUT,
-                    "database": without_password(options.database_url),
-                    "reuse": options.reuse,
-                    "measuring_s": round(time.monotonic() - started),
-                },
-                **site,
-                "paths": paths,
-                "tools": {
-                    "wrk": tool_version([tools["wrk"], "--version"], r"wrk (?:debian/)?([\d.]+)"),
-                    "nginx": tool_version([tools["nginx"], "-v"], r"nginx/([\d.]+)"),
-                    "gunicorn": importlib.metadata.version("gunicorn"),
-                },
-            }
+            run_record(
+                options,
+                load_average_start,
+                tools,
+                site,
+                page_cache_timeout_s=CACHE_TIMEOUT,
+                measuring_s=round(time.monotonic() - started),
+            ),
+            paths=paths,
         )
         results["problems"] = problems_of(results)
         results["targets"] = verdicts(results)
