@@ -7,12 +7,12 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 
-from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware
-from csp.utils import build_policy, default_config
+from csp.utils import default_config
 from django_otp import user_has_device
 
 from portal import cache as page_cache
+from portal.csp import CSP_VIEW_ATTRIBUTES, add_site_policy
 
 UNPREFIXED_PATHS = (
     "/admin/",
@@ -123,46 +123,10 @@ class PortalCSPMiddleware(CSPMiddleware):
             or settings.DEBUG
         ):
             return super().process_response(request, response)
-        for report_only, header, exempt in (
-            (False, HEADER, "_csp_exempt"),
-            (True, HEADER_REPORT_ONLY, "_csp_exempt_ro"),
-        ):
-            policy, excluded = _site_policy(report_only)
-            if (
-                policy
-                and header not in response
-                and not getattr(response, exempt, False)
-                and not request.path_info.startswith(excluded)
-            ):
-                response[header] = policy
+        add_site_policy(request.path_info, response)
         # As django-csp does: a nonce asked for after the header is written is an error.
         request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response
-
-
-# What django-csp's view decorators set on a response (its own policy for that view).
-CSP_VIEW_ATTRIBUTES = (
-    "_csp_config",
-    "_csp_update",
-    "_csp_replace",
-    "_csp_config_ro",
-    "_csp_update_ro",
-    "_csp_replace_ro",
-)
-_site_policies = {}
-
-
-def _site_policy(report_only):
-    """The header built from CONTENT_SECURITY_POLICY(_REPORT_ONLY), and its excluded prefixes;
-    built again only when the setting is replaced (tests override settings)."""
-    name = "CONTENT_SECURITY_POLICY_REPORT_ONLY" if report_only else "CONTENT_SECURITY_POLICY"
-    current = getattr(settings, name, None)
-    cached = _site_policies.get(report_only)
-    if cached is None or cached[0] is not current:
-        excluded = tuple((current or {}).get("EXCLUDE_URL_PREFIXES") or ())
-        cached = (current, build_policy(report_only=report_only), excluded)
-        _site_policies[report_only] = cached
-    return cached[1], cached[2]
 
 
 def uses_admin(user):
@@ -214,10 +178,11 @@ class PageCacheMiddleware:
     """Serve anonymous visitors' public pages from the page cache (portal/cache.py), and say
     in ``Cache-Control`` what may be kept where.
 
-    Inside django-csp's middleware, so that each answer gets its own policy header, and
-    outside the session, locale, CSRF and authentication middleware, which a cached page
-    does not need. Django's ConditionalGetMiddleware, further out, answers 304 to an
-    ``If-None-Match`` that matches the stored ETag.
+    The outermost middleware: a page is kept with the headers every other middleware gave
+    it (security, Vary, ETag), and a hit is answered before any of them runs. The hit itself
+    gets the site's security policy, and a 304 to an ``If-None-Match`` that matches its ETag
+    (portal.cache.cached_answer). In production, portal.cache.PageCacheApplication answers
+    hits before Django's handler; this middleware then only stores what was rendered.
 
     Headers: a page served or kept by the cache is ``public, max-age=PAGE_CACHE_MAX_AGE``; an
     answer for one visitor alone (a session, a form's CSRF token, a cookie set) is ``private,
@@ -231,11 +196,11 @@ class PageCacheMiddleware:
     def __call__(self, request):
         key = generation = None
         if page_cache.is_enabled() and page_cache.is_cacheable_request(request):
-            key = page_cache.cache_key(request)
-            generation, cached = page_cache.lookup(key)
-            if cached is not None:
-                cached.headers[page_cache.STATUS_HEADER] = "hit"
-                return self.without_body_for_head(request, cached)
+            if page_cache.LOOKED_UP not in request.META:  # not by PageCacheApplication
+                answer = page_cache.cached_answer(request)
+                if answer is not None:
+                    return page_cache.as_response(answer)
+            key, generation = request.META[page_cache.LOOKED_UP]
 
         response = self.get_response(request)
 

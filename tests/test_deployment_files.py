@@ -184,6 +184,8 @@ def test_web_runs_the_images_gunicorn_command():
     assert words[:3] == ["exec", "gunicorn", "portal.wsgi:application"]
     assert option_value(words, "--bind").endswith(":8000")
     assert option_value(words, "--workers") == "${WEB_CONCURRENCY:-2}"
+    assert option_value(words, "--worker-class") == "gthread"
+    assert option_value(words, "--threads") == "${GUNICORN_THREADS:-4}"
     assert option_value(words, "--access-logfile") == "-"
 
 

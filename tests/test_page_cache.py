@@ -17,7 +17,7 @@ from editions.models import ArticlePage, EditionPage
 from home.models import HomePage
 from membership.models import PartnershipOfferPage
 from portal import cache as page_cache
-from tests.factories import ArticlePageFactory
+from tests.factories import ArticlePageFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -326,6 +326,21 @@ def test_publishing_a_translation_shows_it_at_once(client, on_commit, think_smal
     assert "Small is beautiful, again" in response.content.decode()
 
 
+@pytest.mark.parametrize("timeout", [300, 0], ids=["page cache", "fragments only"])
+def test_renaming_a_partner_shows_on_its_edition_at_once(
+    client, settings, on_commit, think_small, timeout
+):
+    settings.PAGE_CACHE_TIMEOUT = timeout
+    partner = on_commit(lambda: PartnerFactory(edition=think_small, name="Partenaire Avant"))
+    assert "Partenaire Avant" in client.get(think_small.url).content.decode()
+
+    partner.name = "Partenaire Après"
+    on_commit(partner.save)
+
+    page = client.get(think_small.url).content.decode()
+    assert "Partenaire Après" in page and "Partenaire Avant" not in page
+
+
 def test_the_purge_command_empties_the_cache(client):
     from django.core.management import call_command
 
@@ -426,3 +441,137 @@ def test_a_visitor_with_a_session_is_not_served_from_the_cache(client):
 
     assert STATUS not in response
     assert response["Cache-Control"] == "private, no-store"
+
+
+# Before Django: the WSGI application production serves (portal.wsgi) --------------------------
+
+
+class DjangoHandler:
+    """Stands for Django's handler behind portal.cache.PageCacheApplication: records the
+    requests that reach it."""
+
+    def __init__(self):
+        self.environs = []
+
+    def __call__(self, environ, start_response):
+        self.environs.append(environ)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"rendered by Django"]
+
+
+def wsgi_get(application, path, method="GET", **headers):
+    """One request through a WSGI application, as gunicorn makes it: (status, headers, body)."""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),
+        **headers,
+    }
+    answer = {}
+
+    def start_response(status, response_headers):
+        answer["status"], answer["headers"] = status, dict(response_headers)
+
+    body = b"".join(application(environ, start_response))
+    return answer["status"], answer["headers"], body
+
+
+@pytest.fixture
+def django_handler():
+    return DjangoHandler()
+
+
+@pytest.fixture
+def application(django_handler):
+    return page_cache.PageCacheApplication(django_handler)
+
+
+def test_a_kept_page_is_answered_before_django(client, application, django_handler):
+    rendered = client.get("/fr/editions/think-small/")
+
+    status, headers, body = wsgi_get(application, "/fr/editions/think-small/")
+
+    assert django_handler.environs == []
+    assert status == "200 OK"
+    assert body == rendered.content
+    assert headers[STATUS] == "hit"
+    assert headers["ETag"] == rendered["ETag"]
+    assert headers["Content-Security-Policy"] == rendered["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "public, max-age=60"
+
+
+def test_before_django_a_matching_if_none_match_gets_a_304(client, application, django_handler):
+    etag = client.get("/fr/editions/")["ETag"]
+
+    status, headers, body = wsgi_get(application, "/fr/editions/", HTTP_IF_NONE_MATCH=etag)
+
+    assert (status, body, headers["ETag"]) == ("304 Not Modified", b"", etag)
+    assert django_handler.environs == []
+
+
+def test_before_django_head_has_no_body(client, application):
+    rendered = client.get("/fr/editions/")
+
+    status, headers, body = wsgi_get(application, "/fr/editions/", method="HEAD")
+
+    assert (status, body) == ("200 OK", b"")
+    assert headers["Content-Length"] == str(len(rendered.content))
+
+
+def test_a_miss_goes_to_django_with_its_lookup_done(application, django_handler):
+    status, _headers, body = wsgi_get(application, "/fr/editions/")
+
+    assert (status, body) == ("200 OK", b"rendered by Django")
+    (environ,) = django_handler.environs
+    key, generation = environ[page_cache.LOOKED_UP]  # the middleware stores under these
+    assert key.startswith(page_cache.ENTRY_FORMAT) and generation
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_COOKIE": "sessionid=whatever"},
+        {"HTTP_AUTHORIZATION": "Basic dXNlcjpwYXNz"},
+        {"HTTP_HOST": "attacker.example"},  # not in ALLOWED_HOSTS: Django answers 400
+    ],
+    ids=["session", "credentials", "unknown host"],
+)
+def test_requests_the_cache_cannot_answer_go_to_django(
+    client, settings, application, django_handler, headers
+):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    client.get("/fr/editions/")
+
+    wsgi_get(application, "/fr/editions/", **headers)
+
+    (environ,) = django_handler.environs
+    assert page_cache.LOOKED_UP not in environ
+
+
+def test_the_cache_switched_off_sends_everything_to_django(
+    client, settings, application, django_handler
+):
+    client.get("/fr/editions/")
+    settings.PAGE_CACHE_TIMEOUT = 0
+
+    wsgi_get(application, "/fr/editions/")
+
+    assert len(django_handler.environs) == 1
+
+
+def test_the_production_application_answers_hits_before_django(client):
+    from portal import wsgi
+
+    assert isinstance(wsgi.application, page_cache.PageCacheApplication)
+    client.get("/fr/")
+    status, headers, _body = wsgi_get(wsgi.application, "/fr/")
+    assert (status, headers[STATUS]) == ("200 OK", "hit")

@@ -6,8 +6,8 @@
 
 It (re)creates a throwaway database (never the one `make run` uses), migrates it, loads the
 real content, adds generated articles (the search benchmark's generator) and builds the search
-index. It then serves the portal the way production does: gunicorn (`portal.wsgi`, sync
-workers) under production settings (DEBUG off, a random SECRET_KEY per run, the Redis cache,
+index. It then serves the portal the way production does: gunicorn (`portal.wsgi`, threaded
+workers, as the image runs it) under production settings (DEBUG off, a random SECRET_KEY per run, the Redis cache,
 static files collected by whitenoise's manifest storage into a temporary STATIC_ROOT) on a free
 loopback port, and loads each page (home, an edition, an article, the articles listing, a
 search) with wrk: a 2-second warm-up, then --duration seconds with --connections open
@@ -264,15 +264,20 @@ def stop(process: subprocess.Popen | None) -> None:
     process.poll()
 
 
-def gunicorn_command(port: int, workers: int) -> list[str]:
-    """gunicorn serving the portal as production does: sync workers, on loopback."""
+def gunicorn_command(port: int, workers: int, application: str = "portal.wsgi:application"):
+    """gunicorn serving the portal as the image does (Dockerfile): threaded workers, 4 threads
+    each, on loopback."""
     return [
         sys.executable,
         "-m",
         "gunicorn",
-        "portal.wsgi:application",
+        application,
         "--workers",
         str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
         "--bind",
         f"127.0.0.1:{port}",
     ]
@@ -452,7 +457,7 @@ def print_report(results: dict, out: Path) -> None:
     print(
         f"\n{results['articles']} live articles, {results['engine']} search engine on "
         f"{results['database']}; gunicorn {results['tools']['gunicorn']} "
-        f"({parameters['workers']} sync workers), production settings, Redis cache.\n"
+        f"({parameters['workers']} workers of 4 threads), production settings, Redis cache.\n"
     )
     print("| Page | Path | Requests/s | p50 | p99 | Non-2xx | Socket errors |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")

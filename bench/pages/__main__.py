@@ -7,7 +7,7 @@
 It prepares the site as the load benchmark does (bench/load: a throwaway database with the real
 content and generated articles, production settings, collected static files, the Redis cache;
 ``--reuse`` keeps the database of the last run), then serves it with gunicorn (``--workers``
-sync workers) on loopback twice:
+workers of 4 threads, as the image runs it) on loopback twice:
 
 - **rendered**: ``PAGE_CACHE_TIMEOUT=0``, every request renders its page;
 - **cached**: ``PAGE_CACHE_TIMEOUT=300``, the page cache on (portal/cache.py); the warm-up
@@ -19,7 +19,7 @@ a person, a search, the partnership offer) with wrk: a 2-second warm-up, then --
 seconds with --connections connections. Beside each, nginx (as many workers as gunicorn)
 serves the same page's HTML saved as a file: the ceiling of the machine; and gunicorn serves
 the edition's saved HTML from a five-line WSGI application (bench/pages/static_app.py): the
-ceiling of anything answered by Python under gunicorn's sync workers.
+ceiling of anything answered by Python under gunicorn's workers.
 
 Needs wrk, nginx, PostgreSQL and Redis on loopback (see bench/load). Prints a Markdown table
 and writes var/bench/pages.json. A non-2xx answer or a socket error fails the run (exit
@@ -183,8 +183,7 @@ def run_wsgi_ceiling(wrk, options, environment, temp, pages_html) -> dict | None
     page.write_bytes(pages_html["edition"])
     port = free_port()
     log = temp / "gunicorn-static.log"
-    command = gunicorn_command(port, options.workers)
-    command[command.index("portal.wsgi:application")] = "bench.pages.static_app:application"
+    command = gunicorn_command(port, options.workers, "bench.pages.static_app:application")
     process = start(command, {**environment, "BENCH_PAGE_FILE": str(page)}, log)
     try:
         wait_until_ready("gunicorn (static)", process, port, (EDITION,), log)
@@ -239,7 +238,7 @@ def print_report(results: dict, out: Path) -> None:
     print(
         f"\n{results['articles']} live articles, {results['engine']} search engine on "
         f"{results['database']}; gunicorn {results['tools']['gunicorn']} "
-        f"({parameters['workers']} sync workers), production settings, Redis cache; "
+        f"({parameters['workers']} workers of 4 threads), production settings, Redis cache; "
         f"nginx {results['tools']['nginx']} serving each page's saved HTML.\n"
     )
     print(

@@ -86,17 +86,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Anonymous visitors' public pages from the page cache, kept with the headers the
+    # middleware below gave them, and answered before any of it runs (portal/cache.py).
+    "portal.middleware.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # ETag on every answer that may be stored, 304 to a matching If-None-Match (cached pages
-    # included: it is outside the page cache).
+    # ETag on every answer that may be stored, 304 to a matching If-None-Match.
     "django.middleware.http.ConditionalGetMiddleware",
     "portal.db_errors.DatabaseUnavailableMiddleware",
     "portal.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.PortalCSPMiddleware",
-    # Anonymous visitors' public pages from the page cache, before the session, locale,
-    # CSRF and authentication middleware a cached page does not need (portal/cache.py).
-    "portal.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.RejectNulBytesMiddleware",
     "portal.middleware.PortalLocaleMiddleware",
