@@ -94,23 +94,29 @@ class BasePage(IntroductionMixin, Page):
         url_paths = [self.url_path + "/".join(path_components[:n]) + "/" for n in steps]
         # This page and its ancestors, for their view restrictions.
         ancestor_paths = [self.path[: self.steplen * depth] for depth in range(1, self.depth + 1)]
-        below_q = Q(url_path__in=url_paths, path__startswith=self.path, depth__gt=self.depth)
         if path_components:
             target = Page.objects.filter(url_path=url_paths[-1], path__startswith=self.path)
             target_keys = target.values("translation_key")
         else:
             target_keys = [self.translation_key]
-        rows = (
-            Page.objects.filter(
-                below_q | Q(path__in=ancestor_paths) | Q(translation_key__in=target_keys, live=True)
-            )
+        # A union rather than one OR of the three: each part is found through its own index
+        # (url_path, path, translation_key), where the OR read the whole page table.
+        parts = [
+            Q(url_path__in=url_paths, path__startswith=self.path, depth__gt=self.depth),
+            Q(path__in=ancestor_paths),
+            Q(translation_key__in=target_keys, live=True),
+        ]
+        first, *others = (
+            Page.objects.filter(part)
             .annotate(
                 is_restricted=Exists(PageViewRestriction.objects.filter(page=OuterRef("pk"))),
                 is_public=not_restricted(),
             )
             .select_related("locale")
-            .order_by("depth", "path")
+            .order_by()
+            for part in parts
         )
+        rows = first.union(*others).order_by("depth", "path")
         walked, below, by_key = [], [], {}
         for row in rows:
             if path_components and row.url_path in url_paths and row.depth > self.depth:
