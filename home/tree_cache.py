@@ -3,10 +3,10 @@
 The site's layout (home pages, main menu, footer links, the articles index), each page's
 translations, the articles listing's filter choices and the rendered StreamFields (their
 rich text links, documents and images) cost queries to compute and change only when an
-editor publishes, unpublishes, moves, saves or deletes a page, or changes a view restriction,
-a site, a locale, a tag, an image or a document. They are kept in the Django cache (Redis when
-`REDIS_URL` is set) under a *tree version*: every such change replaces the version, so that
-whatever was cached under the previous one is never read again (and expires).
+editor changes content: the changes that purge the page cache (portal/signals.py) call
+`tree_changed`. They are kept in the Django cache (Redis when `REDIS_URL` is set) under a
+*tree version*: every such change replaces the version, so that whatever was cached under
+the previous one is never read again (and expires).
 
 Without Redis, each process has its own memory cache, which another process's change cannot
 reach: entries are then kept `LOCAL_TIMEOUT` seconds only, the longest a worker may show the
@@ -23,11 +23,6 @@ import uuid
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save
-
-from taggit.models import Tag
-from wagtail.models import Locale, PageViewRestriction, Site
-from wagtail.signals import page_published, page_unpublished, post_page_move
 
 VERSION_KEY = "tree-cache:version"
 TIMEOUT = 24 * 60 * 60
@@ -71,31 +66,16 @@ def get_or_compute(key, compute):
 def reset():
     """Forget everything cached from the tree.
 
-    The signals below call it on each change. A test whose fixture builds pages without
+    `tree_changed` calls it when the change commits. A test whose fixture builds pages without
     Wagtail's signals (bulk inserts) calls it after building them and after rolling back.
     """
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
     connection._tree_cache_changed_in = None
 
 
-def tree_changed(**kwargs):
+def tree_changed():
+    """Content changed (portal/signals.py): forget what was cached, now and at commit."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
     if connection.in_atomic_block:
         connection._tree_cache_changed_in = connection.atomic_blocks[0]
         transaction.on_commit(reset)
-
-
-def connect():
-    """Listen to the changes that reach the tree (called once, by the app's ready())."""
-    from wagtail.documents import get_document_model
-    from wagtail.images import get_image_model
-    from wagtail.models import get_page_models
-
-    models = [*get_page_models(), PageViewRestriction, Site, Locale, Tag]
-    for model in [*models, get_image_model(), get_document_model()]:
-        uid = f"tree-cache-{model._meta.label_lower}"
-        post_save.connect(tree_changed, sender=model, dispatch_uid=uid)
-        post_delete.connect(tree_changed, sender=model, dispatch_uid=uid)
-    page_published.connect(tree_changed, dispatch_uid="tree-cache-published")
-    page_unpublished.connect(tree_changed, dispatch_uid="tree-cache-unpublished")
-    post_page_move.connect(tree_changed, dispatch_uid="tree-cache-moved")

@@ -1,4 +1,5 @@
-"""What purges the page cache (portal/cache.py): any change to what public pages show.
+"""What purges the page cache (portal/cache.py) and the fragments cached from the page tree
+(home/tree_cache.py): any change to what public pages show.
 
 - pages: saved (published, unpublished, a draft, a translation or an alias synchronised),
   moved, deleted; their view restrictions;
@@ -34,6 +35,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from celery.signals import task_postrun
 
+from home import tree_cache
 from portal.cache import purge_after_commit
 
 CONTENT_BASES = (
@@ -62,6 +64,7 @@ def is_content_model(model) -> bool:
 
 
 def content_changed(sender, using=None, **kwargs):
+    tree_cache.tree_changed()
     purge_after_commit(using or "default")
 
 
