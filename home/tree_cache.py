@@ -48,8 +48,9 @@ def _changed_in_this_transaction():
     return block is not None and connection.in_atomic_block and connection.atomic_blocks[0] is block
 
 
-def get_or_compute(key, compute):
-    """The value cached under `key` for the current tree, else `compute()` (then cached)."""
+def get_or_compute(key, compute, keep=None):
+    """The value cached under `key` for the current tree, else `compute()`, then cached
+    unless `keep(value)` is false."""
     if _changed_in_this_transaction():
         return compute()
     version = _version()
@@ -59,7 +60,8 @@ def get_or_compute(key, compute):
     value = cache.get(full_key, _MISSING)
     if value is _MISSING:
         value = compute()
-        cache.set(full_key, value, LOCAL_TIMEOUT if _is_local() else TIMEOUT)
+        if keep is None or keep(value):
+            cache.set(full_key, value, LOCAL_TIMEOUT if _is_local() else TIMEOUT)
     return value
 
 

@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from editions.feeds import ArticlesAtomFeed, ArticlesRssFeed
+from home import routing
 from membership.webhooks import stripe_webhook
 from portal import health, two_factor
 from portal.api import api_router
@@ -50,6 +51,9 @@ urlpatterns += i18n_patterns(
     path("search/", search, name="search"),
     path("search/autocomplete/", search_autocomplete, name="search_autocomplete"),
     path("", include("membership.urls")),
+    # Wagtail's pages, routed through the tree cache (home/routing.py); Wagtail's own
+    # /_util/ views (password-protected pages) and "wagtail_serve" for reversing follow.
+    re_path(r"^(?!_util/)((?:[\w\-]+/)*)$", routing.serve, name="page"),
     path("", include(wagtail_urls)),
     prefix_default_language=True,
 )

@@ -9,6 +9,7 @@ from wagtail.models import PageViewRestriction
 import pytest
 
 from editions.models import ArticlePage, EditionPage
+from home import tree_cache
 from tests.factories import ArticlePageFactory
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +178,46 @@ def test_partner_only_pages_are_listed_nowhere_public(client, think_small):
     )
     assert "Disallow: /fr/espace-partenaire/" in texts["robots"]
     assert client.get(area.url).status_code == 302
+
+
+# Routes kept in the tree cache (home/routing.py) -------------------------------------------
+
+
+def asks_for_password(response):
+    return response.status_code == 200 and 'name="password"' in response.content.decode()
+
+
+def test_a_private_page_asks_for_its_password_every_time(client, private_article):
+    tree_cache.reset()  # as if the restriction were committed: routes found are now kept
+
+    for _ in range(3):
+        response = client.get(private_article.url)
+        assert asks_for_password(response)
+        assert private_article.title not in response.content.decode()
+
+
+def test_restricting_an_edition_protects_its_articles_already_read(
+    client, think_small, public_article
+):
+    tree_cache.reset()
+    assert public_article.title in client.get(public_article.url).content.decode()
+
+    PageViewRestriction.objects.create(
+        page=think_small, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+    )
+    tree_cache.reset()
+
+    for _ in range(2):
+        assert asks_for_password(client.get(public_article.url))
+
+
+def test_an_unpublished_page_is_gone_though_it_was_read(client, public_article):
+    tree_cache.reset()
+    for _ in range(2):
+        assert client.get(public_article.url).status_code == 200
+
+    public_article.unpublish()
+    tree_cache.reset()
+
+    assert client.get(public_article.url).status_code == 404
+    assert client.get(public_article.url).status_code == 404

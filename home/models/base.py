@@ -127,6 +127,7 @@ class BasePage(IntroductionMixin, Page):
                 by_key.setdefault(row.translation_key, []).append(row)
         if not path_components:
             self._route_ancestors = walked
+            self.route_restricted = _restricted(walked)
             self.route_translations = by_key.get(self.translation_key, [])
             return super().route(request, path_components)
         parent = self
@@ -140,6 +141,7 @@ class BasePage(IntroductionMixin, Page):
             if not remaining or model is None or model.route not in _PLAIN_ROUTES:
                 specific = page.specific
                 specific._route_ancestors = walked
+                specific.route_restricted = _restricted(walked)
                 if not remaining:
                     specific.route_translations = by_key.get(page.translation_key, [])
                 return specific.route(request, remaining)
@@ -149,13 +151,21 @@ class BasePage(IntroductionMixin, Page):
     def get_view_restrictions(self):
         """The view restrictions of this page and its ancestors; none at all, without a
         query, when routing already found that none applies (see `route`)."""
-        walked = getattr(self, "_route_ancestors", None)
-        if walked is None or any(page.alias_of_id for page in walked):
+        restricted = getattr(self, "route_restricted", None)
+        if restricted is None:
             return super().get_view_restrictions()
-        restricted = [page.pk for page in walked if getattr(page, "is_restricted", True)]
         if not restricted:
             return PageViewRestriction.objects.none()
         return PageViewRestriction.objects.filter(page_id__in=restricted)
+
+
+def _restricted(walked):
+    """The ids of the pages on the way (the page found included) that have a view
+    restriction of their own; None when an alias is on the way (Wagtail then looks at the
+    original's restrictions)."""
+    if any(page.alias_of_id for page in walked):
+        return None
+    return [page.pk for page in walked if getattr(page, "is_restricted", True)]
 
 
 def synchronised(*names):

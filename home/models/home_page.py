@@ -119,9 +119,3 @@ class HomePage(BasePage):
         from editions.models import ArticlePage
 
         return ArticlePage.objects.published_in(self.locale_id).order_by("-date")[:count]
-
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        context["current_edition"] = self.current_edition()
-        context["latest_articles"] = self.latest_articles()
-        return context
