@@ -7,12 +7,13 @@
 It (re)creates a throwaway database (never the one `make run` uses), migrates it, loads the
 real content, adds generated articles (the search benchmark's generator) and builds the search
 index. It then serves the portal the way production does: gunicorn (`portal.wsgi`, threaded
-workers, as the image runs it) under production settings (DEBUG off, a random SECRET_KEY per run, the Redis cache,
-static files collected by whitenoise's manifest storage into a temporary STATIC_ROOT) on a free
-loopback port, and loads each page (home, an edition, an article, the articles listing, a
-search) with wrk: a 2-second warm-up, then --duration seconds with --connections open
-connections. The ceiling: the edition page's HTML, saved once, served as a static file by
-nginx with as many worker processes as gunicorn has workers, loaded the same way.
+workers, as the image runs it) under production settings (DEBUG off, a random SECRET_KEY per
+run, the Redis cache, static files collected by whitenoise's manifest storage into a temporary
+STATIC_ROOT) on a free loopback port, and loads each page (home, an edition, an article, the
+articles listing, a search) with wrk: a 2-second warm-up, then --duration seconds with
+--connections open connections. The ceiling: the edition page's HTML, saved once, served as
+a static file by nginx with as many worker processes as gunicorn has workers, loaded the same
+way.
 
 Needs wrk and nginx (`apt-get install -y wrk nginx`; installed by the script when it runs as
 root), PostgreSQL and Redis on loopback. Results print as a Markdown table and are written to
