@@ -6,7 +6,7 @@ rich text links, documents and images) cost queries to compute and change only w
 editor changes content: the changes that purge the page cache (portal/signals.py) call
 `tree_changed`. They are kept in the Django cache (Redis when `REDIS_URL` is set) under a
 *tree version*: every such change replaces the version, so that whatever was cached under
-the previous one is never read again (and expires).
+the previous one is never read again (it is replaced, or expires).
 
 Without Redis, each process has its own memory cache, which another process's change cannot
 reach: entries are then kept `LOCAL_TIMEOUT` seconds only, the longest a worker may show the
@@ -30,15 +30,6 @@ LOCAL_TIMEOUT = 30
 _MISSING = object()
 
 
-def _version():
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # A random start: an evicted version key never brings old entries back.
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-    return version
-
-
 def _is_local():
     return isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache)
 
@@ -50,18 +41,27 @@ def _changed_in_this_transaction():
 
 def get_or_compute(key, compute, keep=None):
     """The value cached under `key` for the current tree, else `compute()`, then cached
-    unless `keep(value)` is false."""
+    unless `keep(value)` is false.
+
+    One round trip to the cache: the version and the entry are read together, and an entry
+    holds the version it was computed under (an entry of an older tree is replaced)."""
     if _changed_in_this_transaction():
         return compute()
-    version = _version()
-    if version is None:  # a cache that keeps nothing (DummyCache)
-        return compute()
-    full_key = f"tree-cache:{version}:{key}"
-    value = cache.get(full_key, _MISSING)
-    if value is _MISSING:
-        value = compute()
-        if keep is None or keep(value):
-            cache.set(full_key, value, LOCAL_TIMEOUT if _is_local() else TIMEOUT)
+    full_key = f"tree-cache:{key}"
+    values = cache.get_many([VERSION_KEY, full_key])
+    version = values.get(VERSION_KEY)
+    if version is None:
+        # A random start: an evicted version key never brings old entries back.
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+        if version is None:  # a cache that keeps nothing (DummyCache)
+            return compute()
+    entry = values.get(full_key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = compute()
+    if keep is None or keep(value):
+        cache.set(full_key, (version, value), LOCAL_TIMEOUT if _is_local() else TIMEOUT)
     return value
 
 
