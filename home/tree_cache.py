@@ -12,22 +12,79 @@ Without Redis, each process has its own memory cache, which another process's ch
 reach: entries are then kept `LOCAL_TIMEOUT` seconds only, the longest a worker may show the
 old menu or links after an editor publishes.
 
+With Redis, a request reads the version once, at its first lookup, and sees that tree
+throughout; and each process keeps the entries it read (serialised, `PROCESS_MEMORY_BYTES`
+at most, least recently used first out) while the version stays the same: a warm request
+makes one round trip to Redis for all its lookups. Every lookup gets its own copy.
+
 A transaction that changes the tree neither reads nor writes these entries until it ends:
 what it would cache could describe changes that are then rolled back. The version is replaced
 once more when it commits, so that another process that cached the old tree in between is
 not believed either.
 """
 
+import pickle
+import threading
 import uuid
+from collections import OrderedDict
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 
 VERSION_KEY = "tree-cache:version"
+# Entries are (version, pickled value); an entry of another shape, from an earlier release,
+# is under another prefix and never read.
+ENTRY_PREFIX = "tree-cache:2:"
 TIMEOUT = 24 * 60 * 60
 LOCAL_TIMEOUT = 30
-_MISSING = object()
+PROCESS_MEMORY_BYTES = 32 * 1024 * 1024
+
+
+class _ProcessMemory:
+    """Serialised entries read from the shared cache, each with its version, kept in this
+    process; the least recently used leave first once they exceed `limit` bytes."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.entries = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key, version):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self.entries.move_to_end(key)
+            return entry[1]
+
+    def set(self, key, version, data):
+        with self.lock:
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.size -= len(old[1])
+            if len(data) > self.limit:
+                return
+            self.entries[key] = (version, data)
+            self.size += len(data)
+            while self.size > self.limit:
+                _key, (_version, dropped) = self.entries.popitem(last=False)
+                self.size -= len(dropped)
+
+
+_memory = _ProcessMemory(PROCESS_MEMORY_BYTES)
+# The version the current request reads (set at its first lookup); `active` between
+# Django's request_started and request_finished signals, on the request's thread.
+_request = threading.local()
+
+
+def request_started(**kwargs):
+    _request.active, _request.version = True, None
+
+
+def request_finished(**kwargs):
+    _request.active, _request.version = False, None
 
 
 def _is_local():
@@ -43,25 +100,42 @@ def get_or_compute(key, compute, keep=None):
     """The value cached under `key` for the current tree, else `compute()`, then cached
     unless `keep(value)` is false.
 
-    One round trip to the cache: the version and the entry are read together, and an entry
-    holds the version it was computed under (an entry of an older tree is replaced)."""
+    An entry holds the version it was computed under (an entry of an older tree is
+    replaced) and the value, serialised. The first lookup of a request reads the version and
+    the entry in one round trip; the next ones read the entry only, from this process's
+    memory when it holds it."""
     if _changed_in_this_transaction():
         return compute()
-    full_key = f"tree-cache:{key}"
-    values = cache.get_many([VERSION_KEY, full_key])
-    version = values.get(VERSION_KEY)
+    full_key = f"{ENTRY_PREFIX}{key}"
+    shared = not _is_local()
+    version = getattr(_request, "version", None)
     if version is None:
-        # A random start: an evicted version key never brings old entries back.
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
-        if version is None:  # a cache that keeps nothing (DummyCache)
-            return compute()
-    entry = values.get(full_key)
+        values = cache.get_many([VERSION_KEY, full_key])
+        version = values.get(VERSION_KEY)
+        if version is None:
+            # A random start: an evicted version key never brings old entries back.
+            cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+            version = cache.get(VERSION_KEY)
+            if version is None:  # a cache that keeps nothing (DummyCache)
+                return compute()
+        if getattr(_request, "active", False):
+            _request.version = version
+        entry = values.get(full_key)
+    else:
+        data = _memory.get(full_key, version) if shared else None
+        if data is not None:
+            return pickle.loads(data)  # noqa: S301 - written by this module
+        entry = cache.get(full_key)
     if entry is not None and entry[0] == version:
-        return entry[1]
+        if shared:
+            _memory.set(full_key, version, entry[1])
+        return pickle.loads(entry[1])  # noqa: S301 - written by this module
     value = compute()
     if keep is None or keep(value):
-        cache.set(full_key, (version, value), LOCAL_TIMEOUT if _is_local() else TIMEOUT)
+        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        cache.set(full_key, (version, data), TIMEOUT if shared else LOCAL_TIMEOUT)
+        if shared:
+            _memory.set(full_key, version, data)
     return value
 
 
@@ -72,12 +146,14 @@ def reset():
     Wagtail's signals (bulk inserts) calls it after building them and after rolling back.
     """
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    _request.version = None
     connection._tree_cache_changed_in = None
 
 
 def tree_changed():
     """Content changed (portal/signals.py): forget what was cached, now and at commit."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    _request.version = None
     if connection.in_atomic_block:
         connection._tree_cache_changed_in = connection.atomic_blocks[0]
         transaction.on_commit(reset)
