@@ -140,8 +140,6 @@ class EditionPage(ListingImageMixin, BasePage):
 
         return ArticlePage.objects.published_in(self.locale_id).for_edition(self).order_by("-date")
 
-    def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        context["partners"] = self.edition_partners()
-        context["articles"] = self.articles()[:6]
-        return context
+    def latest_articles(self):
+        """The six newest articles, for the edition's page."""
+        return self.articles()[:6]
