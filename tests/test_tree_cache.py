@@ -33,9 +33,7 @@ def renamed_elsewhere(partner, name):
     Partner.objects.filter(pk=partner.pk).update(name=name)
 
 
-def test_a_process_keeps_what_it_read_while_the_tree_is_the_same(
-    client, shared_store, think_small
-):
+def test_a_process_keeps_what_it_read_while_the_tree_is_the_same(client, shared_store, think_small):
     partner = PartnerFactory(edition=think_small, name="Partenaire Lu")
     tree_cache.reset()  # as if committed
     cache.set(tree_cache.VERSION_KEY, "v1", None)
