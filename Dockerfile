@@ -69,5 +69,7 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "/app/docker/healthcheck.py", "http://127.0.0.1:8000/health/live"]
 
 # Threaded workers keep a client's connection open between its requests (keep-alive): a page
-# from the page cache costs less than opening a connection (bench/pages).
-CMD ["sh", "-c", "exec gunicorn portal.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --worker-class gthread --threads ${GUNICORN_THREADS:-4} --access-logfile -"]
+# from the page cache costs less than opening a connection (bench/pages). --reuse-port gives
+# each worker its own listening socket, among which the kernel spreads new connections:
+# otherwise one worker may take every kept-alive connection while the other idles.
+CMD ["sh", "-c", "exec gunicorn portal.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --worker-class gthread --threads ${GUNICORN_THREADS:-4} --reuse-port --access-logfile -"]

@@ -186,6 +186,7 @@ def test_web_runs_the_images_gunicorn_command():
     assert option_value(words, "--workers") == "${WEB_CONCURRENCY:-2}"
     assert option_value(words, "--worker-class") == "gthread"
     assert option_value(words, "--threads") == "${GUNICORN_THREADS:-4}"
+    assert "--reuse-port" in words
     assert option_value(words, "--access-logfile") == "-"
 
 

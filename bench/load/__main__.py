@@ -267,7 +267,7 @@ def stop(process: subprocess.Popen | None) -> None:
 
 def gunicorn_command(port: int, workers: int, application: str = "portal.wsgi:application"):
     """gunicorn serving the portal as the image does (Dockerfile): threaded workers, 4 threads
-    each, on loopback."""
+    each, a listening socket each, on loopback."""
     return [
         sys.executable,
         "-m",
@@ -279,6 +279,7 @@ def gunicorn_command(port: int, workers: int, application: str = "portal.wsgi:ap
         "gthread",
         "--threads",
         "4",
+        "--reuse-port",
         "--bind",
         f"127.0.0.1:{port}",
     ]
