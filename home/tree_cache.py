@@ -26,11 +26,12 @@ not believed either.
 import pickle
 import threading
 import uuid
-from collections import OrderedDict
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
+
+from portal.process_memory import ProcessMemory
 
 VERSION_KEY = "tree-cache:version"
 # Entries are (version, pickled value); an entry of another shape, from an earlier release,
@@ -41,39 +42,7 @@ LOCAL_TIMEOUT = 30
 PROCESS_MEMORY_BYTES = 32 * 1024 * 1024
 
 
-class _ProcessMemory:
-    """Serialised entries read from the shared cache, each with its version, kept in this
-    process; the least recently used leave first once they exceed `limit` bytes."""
-
-    def __init__(self, limit):
-        self.limit = limit
-        self.entries = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key, version):
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is None or entry[0] != version:
-                return None
-            self.entries.move_to_end(key)
-            return entry[1]
-
-    def set(self, key, version, data):
-        with self.lock:
-            old = self.entries.pop(key, None)
-            if old is not None:
-                self.size -= len(old[1])
-            if len(data) > self.limit:
-                return
-            self.entries[key] = (version, data)
-            self.size += len(data)
-            while self.size > self.limit:
-                _key, (_version, dropped) = self.entries.popitem(last=False)
-                self.size -= len(dropped)
-
-
-_memory = _ProcessMemory(PROCESS_MEMORY_BYTES)
+_memory = ProcessMemory(PROCESS_MEMORY_BYTES)
 # The version the current request reads (set at its first lookup); `active` between
 # Django's request_started and request_finished signals, on the request's thread.
 _request = threading.local()
@@ -128,14 +97,14 @@ def get_or_compute(key, compute, keep=None):
         entry = cache.get(full_key)
     if entry is not None and entry[0] == version:
         if shared:
-            _memory.set(full_key, version, entry[1])
+            _memory.set(full_key, version, entry[1], len(entry[1]))
         return pickle.loads(entry[1])  # noqa: S301 - written by this module
     value = compute()
     if keep is None or keep(value):
         data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
         cache.set(full_key, (version, data), TIMEOUT if shared else LOCAL_TIMEOUT)
         if shared:
-            _memory.set(full_key, version, data)
+            _memory.set(full_key, version, data, len(data))
     return value
 
 

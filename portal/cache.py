@@ -19,6 +19,14 @@ The cache is the ``pages`` alias of ``CACHES``: Redis when ``REDIS_URL`` is set,
 process's own memory, which another process's purge cannot reach (production enables the cache
 by default only with Redis). ``PAGE_CACHE_TIMEOUT`` (seconds, 0: off) is how long an entry is
 kept; browsers and proxies may keep a stored page ``PAGE_CACHE_MAX_AGE`` seconds.
+
+With Redis, each process also keeps the pages it served (``PROCESS_MEMORY_BYTES`` at most,
+``PAGE_CACHE_TIMEOUT`` at most each) and trusts the generation it read for
+``GENERATION_TRUSTED_SECONDS``: within that second a kept page is answered without asking
+Redis. The process that purges serves the new pages at once; the others, within that second.
+
+In production, hits are answered by :class:`PageCacheApplication` (portal/wsgi.py) before
+Django's handler; ``PageCacheMiddleware`` stores what was rendered.
 """
 
 from __future__ import annotations
@@ -27,11 +35,13 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 from functools import cache
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -42,6 +52,7 @@ from django.utils.http import parse_etags
 from redis.exceptions import RedisError
 
 from portal.csp import site_policy_headers
+from portal.process_memory import ProcessMemory
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +81,11 @@ UNSTORED_HEADERS = frozenset(
     }
 )
 CACHE_ERRORS = (RedisError, OSError)
+# How long a process trusts the generation it read from Redis: another process's purge
+# reaches it at most this late (browsers and proxies may keep a page PAGE_CACHE_MAX_AGE).
+GENERATION_TRUSTED_SECONDS = 1.0
+# Pages a process keeps in its own memory, at most (bytes of their bodies).
+PROCESS_MEMORY_BYTES = 32 * 1024 * 1024
 
 
 def page_cache():
@@ -148,24 +164,71 @@ def cache_key(request) -> str:
     return ENTRY_FORMAT + hashlib.sha256(address.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+class _Generation:
+    """The generation this process last read from the shared cache, and when."""
+
+    value: str | None = None
+    read_at = 0.0
+
+    def trusted(self) -> str | None:
+        if time.monotonic() - self.read_at < GENERATION_TRUSTED_SECONDS:
+            return self.value
+        return None
+
+    def remember(self, value: str | None) -> None:
+        self.value, self.read_at = value, time.monotonic()
+
+
+_generation = _Generation()
+_memory = ProcessMemory(PROCESS_MEMORY_BYTES)
+
+
+def _is_shared(backend) -> bool:
+    return not isinstance(backend, LocMemCache)
+
+
 def lookup(key: str) -> tuple[str | None, tuple | None]:
     """The current generation and, when the entry is of that generation, its answer:
-    ``(status line, headers, body)``."""
+    ``(status line, headers, body)``.
+
+    With a shared cache (Redis), the process keeps the entries it read and, for
+    ``GENERATION_TRUSTED_SECONDS``, the generation: a page kept in the process's memory is
+    then answered without a round trip to Redis."""
     backend = page_cache()
+    shared = _is_shared(backend)
+    generation = _generation.trusted() if shared else None
+    if generation is not None:
+        kept = _memory.get(key, generation)
+        if kept is not None and time.monotonic() < kept[1]:
+            return generation, kept[0]
     try:
         values = backend.get_many([GENERATION_KEY, key])
         generation = values.get(GENERATION_KEY)
         if generation is None:
             # Never set, or lost (a flushed Redis): start one; entries of the old are ignored.
             backend.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
-            return backend.get(GENERATION_KEY), None
+            generation = backend.get(GENERATION_KEY)
+            _generation.remember(generation)
+            return generation, None
     except CACHE_ERRORS as error:
         logger.warning("Page cache unavailable, rendering: %s", error)
+        _generation.remember(None)
         return None, None
+    if shared:
+        _generation.remember(generation)
     entry = values.get(key)
     if entry is None or entry[0] != generation:
         return generation, None
-    return generation, entry[1:]
+    answer = entry[1:]
+    if shared:
+        _remember(key, generation, answer)
+    return generation, answer
+
+
+def _remember(key, generation, answer):
+    """Keep a page in this process's memory, no longer than PAGE_CACHE_TIMEOUT."""
+    deadline = time.monotonic() + settings.PAGE_CACHE_TIMEOUT
+    _memory.set(key, generation, (answer, deadline), len(answer[2]))
 
 
 def _matches(if_none_match: str, etag: str | None) -> bool:
@@ -245,16 +308,22 @@ def store(key: str, generation: str, response) -> None:
     ]
     status = f"{response.status_code} {response.reason_phrase}"
     entry = (generation, status, headers, response.content)
+    backend = page_cache()
     try:
-        page_cache().set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+        backend.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
     except CACHE_ERRORS as error:
         logger.warning("Page cache unavailable, page not kept: %s", error)
+        return
+    if _is_shared(backend):
+        _remember(key, generation, entry[1:])
 
 
 def purge() -> None:
     """Forget every page kept so far (a new generation)."""
+    generation = secrets.token_hex(8)
     try:
-        page_cache().set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
+        page_cache().set(GENERATION_KEY, generation, timeout=None)
+        _generation.remember(generation)  # this process serves the new pages at once
     except CACHE_ERRORS:
         # Pages already kept stay visible until PAGE_CACHE_TIMEOUT: say so loudly.
         logger.exception("Could not purge the page cache")

@@ -8,6 +8,9 @@ import datetime
 import io
 
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from wagtail.models import PageViewRestriction
 
@@ -17,6 +20,7 @@ from editions.models import ArticlePage, EditionPage
 from home.models import HomePage
 from membership.models import PartnershipOfferPage
 from portal import cache as page_cache
+from portal.process_memory import ProcessMemory
 from tests.factories import ArticlePageFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -575,3 +579,51 @@ def test_the_production_application_answers_hits_before_django(client):
     client.get("/fr/")
     status, headers, _body = wsgi_get(wsgi.application, "/fr/")
     assert (status, headers[STATUS]) == ("200 OK", "hit")
+
+
+# A process's own memory, with a shared store (Redis) --------------------------------------
+
+
+@pytest.fixture
+def shared_store(monkeypatch):
+    """The test cache treated as the shared store Redis is; this process's memory empty."""
+    monkeypatch.setattr(page_cache, "_is_shared", lambda backend: True)
+    monkeypatch.setattr(page_cache, "_memory", ProcessMemory(1024 * 1024))
+    monkeypatch.setattr(page_cache, "_generation", page_cache._Generation())
+
+
+def purged_by_another_process():
+    page_cache.page_cache().set(page_cache.GENERATION_KEY, "another-process", timeout=None)
+
+
+def test_a_process_answers_from_its_memory_while_it_trusts_the_generation(client, shared_store):
+    client.get("/fr/editions/")
+    page_cache.page_cache().delete_many(  # the store loses the page, not the generation
+        [page_cache.cache_key(RequestFactory().get("/fr/editions/"))]
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/fr/editions/")
+
+    assert response[STATUS] == "hit" and len(queries) == 0
+
+
+def test_another_processs_purge_is_seen_once_the_generation_is_read_again(
+    client, shared_store, monkeypatch
+):
+    client.get("/fr/editions/")
+    purged_by_another_process()
+    assert client.get("/fr/editions/")[STATUS] == "hit"  # within the trusted second
+
+    monkeypatch.setattr(page_cache, "GENERATION_TRUSTED_SECONDS", 0)
+
+    assert client.get("/fr/editions/")[STATUS] == "miss"
+
+
+def test_this_processs_purge_is_seen_at_once(client, shared_store, on_commit, think_small):
+    client.get(think_small.url)
+
+    newest_article(on_commit, think_small, "Article Pangolin")
+
+    response = client.get(think_small.url)
+    assert response[STATUS] == "miss" and "Article Pangolin" in response.content.decode()

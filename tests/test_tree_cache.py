@@ -8,6 +8,7 @@ import pytest
 
 from editions.models import EditionPage, Partner
 from home import tree_cache
+from portal.process_memory import ProcessMemory
 from tests.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def shared_store(monkeypatch):
     """The test cache, treated as the shared store Redis is; this process's memory empty."""
     monkeypatch.setattr(tree_cache, "_is_local", lambda: False)
-    monkeypatch.setattr(tree_cache, "_memory", tree_cache._ProcessMemory(1024 * 1024))
+    monkeypatch.setattr(tree_cache, "_memory", ProcessMemory(1024 * 1024))
     tree_cache.reset()
     yield
     tree_cache.reset()
@@ -69,15 +70,15 @@ def test_each_lookup_gets_its_own_copy(shared_store):
 
 
 def test_process_memory_keeps_the_most_recently_used_within_its_limit():
-    memory = tree_cache._ProcessMemory(limit=10)
-    memory.set("a", "v", b"1234")
-    memory.set("b", "v", b"1234")
+    memory = ProcessMemory(limit=10)
+    memory.set("a", "v", "A", 4)
+    memory.set("b", "v", "B", 4)
     memory.get("a", "v")  # a is now the most recently used
-    memory.set("c", "v", b"1234")
+    memory.set("c", "v", "C", 4)
 
     assert memory.get("b", "v") is None
-    assert memory.get("a", "v") == memory.get("c", "v") == b"1234"
+    assert (memory.get("a", "v"), memory.get("c", "v")) == ("A", "C")
     assert memory.size == 8
     assert memory.get("a", "other version") is None
-    memory.set("huge", "v", b"x" * 11)
+    memory.set("huge", "v", "H", 11)
     assert memory.get("huge", "v") is None and memory.size == 8
