@@ -17,6 +17,16 @@ def media_in_tmp(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
 
 
+@pytest.fixture(autouse=True)
+def fresh_tree_cache():
+    """Nothing a test cached from the page tree outlives it: its changes are rolled back,
+    which no signal reports (home/tree_cache.py)."""
+    from home import tree_cache
+
+    yield
+    tree_cache.reset()
+
+
 @pytest.fixture
 def committed_content(transactional_db):
     """The content, for tests whose writes are really committed (live server, threads).
