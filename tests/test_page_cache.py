@@ -6,6 +6,7 @@ Runs on the configured cache: Redis when REDIS_URL is set (CI), else per-process
 
 import datetime
 import io
+import re
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -343,6 +344,23 @@ def test_renaming_a_partner_shows_on_its_edition_at_once(
 
     page = client.get(think_small.url).content.decode()
     assert "Partenaire Après" in page and "Partenaire Avant" not in page
+
+
+@pytest.mark.parametrize("timeout", [300, 0], ids=["page cache", "fragments only"])
+def test_publishing_an_article_updates_the_listings_count(
+    client, settings, on_commit, think_small, timeout
+):
+    settings.PAGE_CACHE_TIMEOUT = timeout
+    url = "/fr/articles/?edition=think-small"
+
+    def count():
+        page = client.get(url).content.decode()
+        return int(re.search(r'class="results-count">(\d+) article', page).group(1))
+
+    before = count()
+    newest_article(on_commit, think_small, "Article Tatou")
+
+    assert count() == before + 1
 
 
 def test_the_purge_command_empties_the_cache(client):

@@ -122,6 +122,12 @@ class ArticleIndexPage(BasePage):
             else:
                 status = 400
         paginator = Paginator(articles, self.per_page)
+        # Counting the archive costs more than reading a page of it: kept with the tree.
+        filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        paginator.count = tree_cache.get_or_compute(
+            f"article-count:{self.locale_id}:{filters.get('edition', '')}:{filters.get('tag', '')}",
+            articles.count,
+        )
         page_obj = paginator.get_page(request.GET.get("page"))
         editions_by_key = {edition.translation_key: edition for edition in editions}
         for article in page_obj.object_list:
@@ -207,6 +213,11 @@ class ArticlePage(ListingImageMixin, BasePage):
     class Meta:
         verbose_name = _("article")
         verbose_name_plural = _("articles")
+        indexes = [
+            # Newest first, as every list of articles is: the first page of the listing
+            # reads ten rows of it rather than sorting the whole archive.
+            models.Index(fields=["-date", "-page_ptr"], name="article_newest_first"),
+        ]
 
     def save(self, *args, **kwargs):
         from .edition import EditionPage
