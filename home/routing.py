@@ -25,12 +25,18 @@ from wagtail.views import serve as wagtail_serve
 from home import tree_cache
 
 
+def site_for(request):
+    """Wagtail's Site.find_for_request, kept in the tree cache per host and port."""
+    if not hasattr(request, "_wagtail_site"):  # Site.find_for_request's own attribute
+        request._wagtail_site = tree_cache.get_or_compute(
+            f"site:{request.get_host()}:{request.get_port()}",
+            lambda: Site._find_for_request(request),
+        )
+    return request._wagtail_site
+
+
 def serve(request, path):
-    site = tree_cache.get_or_compute(
-        f"site:{request.get_host()}:{request.get_port()}",
-        lambda: Site._find_for_request(request),
-    )
-    request._wagtail_site = site  # Site.find_for_request's own per-request attribute
+    site = site_for(request)
     if site is not None:
         key = f"route:{site.pk}:{get_language()}:{sha256(path.encode()).hexdigest()}"
         found = tree_cache.get_or_compute(key, lambda: _route(request, path), keep=bool)

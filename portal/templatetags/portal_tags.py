@@ -16,7 +16,7 @@ from django.utils import translation
 
 from wagtail.models import Page, Site
 
-from home import tree_cache
+from home import routing, tree_cache
 from home.models.base import not_restricted
 
 register = template.Library()
@@ -94,7 +94,7 @@ def _language_links(pages, request, is_fallback=False):
 
 
 def _site(request):
-    site = Site.find_for_request(request) if request is not None else None
+    site = routing.site_for(request) if request is not None else None
     if site is None:
         site = Site.objects.select_related("root_page").filter(is_default_site=True).first()
     return site
