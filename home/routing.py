@@ -8,9 +8,11 @@ found the page's type, id and the restricted pages on its way, are kept under th
 version: a request then costs one query, for the page itself. The page's translations come
 from the tree cache too (portal_tags.page_translations).
 
-What is not kept: addresses that lead nowhere (404: any address may be asked for), and
-pages that route the rest of the path themselves (RoutablePageMixin: the partnership offer
-and its sign-up form), which go through Wagtail's routing every time.
+What is not kept: addresses that lead nowhere (404: any address may be asked for), pages
+that route the rest of the path themselves (RoutablePageMixin: the partnership offer and its
+sign-up form), which go through Wagtail's routing every time, and anything without Redis:
+each process's own cache would keep a route, and the view restrictions on its way, for
+`LOCAL_TIMEOUT` after another process's change.
 """
 
 from hashlib import sha256
@@ -37,7 +39,9 @@ def site_for(request):
 
 def serve(request, path):
     site = site_for(request)
-    if site is not None:
+    # Routes hold the view restrictions on the way: kept only where a change reaches every
+    # process at once (Redis), never for LOCAL_TIMEOUT in one process's memory.
+    if site is not None and tree_cache.is_shared():
         key = f"route:{site.pk}:{get_language()}:{sha256(path.encode()).hexdigest()}"
         found = tree_cache.get_or_compute(key, lambda: _route(request, path), keep=bool)
         if found and not hasattr(request, "_wagtail_route_for_request"):

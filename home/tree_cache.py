@@ -60,6 +60,12 @@ def _is_local():
     return isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache)
 
 
+def is_shared():
+    """Whether every process reads the same entries (Redis): a change is then seen by all of
+    them at once, not after LOCAL_TIMEOUT."""
+    return not _is_local()
+
+
 def _changed_in_this_transaction():
     block = getattr(connection, "_tree_cache_changed_in", None)
     return block is not None and connection.in_atomic_block and connection.atomic_blocks[0] is block
@@ -76,7 +82,7 @@ def get_or_compute(key, compute, keep=None):
     if _changed_in_this_transaction():
         return compute()
     full_key = f"{ENTRY_PREFIX}{key}"
-    shared = not _is_local()
+    shared = is_shared()
     version = getattr(_request, "version", None)
     if version is None:
         values = cache.get_many([VERSION_KEY, full_key])
