@@ -35,6 +35,7 @@ import hashlib
 import logging
 import re
 import secrets
+import threading
 import time
 from functools import cache
 
@@ -165,18 +166,24 @@ def cache_key(request) -> str:
 
 
 class _Generation:
-    """The generation this process last read from the shared cache, and when."""
+    """The generation this process last read from the shared cache (or wrote, purging), and
+    when the read began: a read that began before another thread's purge never replaces the
+    purge's generation."""
 
-    value: str | None = None
-    read_at = 0.0
+    def __init__(self):
+        self.value: str | None = None
+        self.read_at = 0.0
+        self.lock = threading.Lock()
 
     def trusted(self) -> str | None:
         if time.monotonic() - self.read_at < GENERATION_TRUSTED_SECONDS:
             return self.value
         return None
 
-    def remember(self, value: str | None) -> None:
-        self.value, self.read_at = value, time.monotonic()
+    def remember(self, value: str | None, read_at: float) -> None:
+        with self.lock:
+            if read_at >= self.read_at:
+                self.value, self.read_at = value, read_at
 
 
 _generation = _Generation()
@@ -201,6 +208,7 @@ def lookup(key: str) -> tuple[str | None, tuple | None]:
         kept = _memory.get(key, generation)
         if kept is not None and time.monotonic() < kept[1]:
             return generation, kept[0]
+    read_at = time.monotonic()
     try:
         values = backend.get_many([GENERATION_KEY, key])
         generation = values.get(GENERATION_KEY)
@@ -208,14 +216,14 @@ def lookup(key: str) -> tuple[str | None, tuple | None]:
             # Never set, or lost (a flushed Redis): start one; entries of the old are ignored.
             backend.add(GENERATION_KEY, secrets.token_hex(8), timeout=None)
             generation = backend.get(GENERATION_KEY)
-            _generation.remember(generation)
+            _generation.remember(generation, read_at)
             return generation, None
     except CACHE_ERRORS as error:
         logger.warning("Page cache unavailable, rendering: %s", error)
-        _generation.remember(None)
+        _generation.remember(None, read_at)
         return None, None
     if shared:
-        _generation.remember(generation)
+        _generation.remember(generation, read_at)
     entry = values.get(key)
     if entry is None or entry[0] != generation:
         return generation, None
@@ -323,7 +331,7 @@ def purge() -> None:
     generation = secrets.token_hex(8)
     try:
         page_cache().set(GENERATION_KEY, generation, timeout=None)
-        _generation.remember(generation)  # this process serves the new pages at once
+        _generation.remember(generation, time.monotonic())  # this process, at once
     except CACHE_ERRORS:
         # Pages already kept stay visible until PAGE_CACHE_TIMEOUT: say so loudly.
         logger.exception("Could not purge the page cache")

@@ -4,7 +4,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse
 from django.utils import translation
-from django.utils.cache import patch_cache_control, set_response_etag
+from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.translation import gettext as _
 
 from csp.middleware import CheckableLazyObject, CSPMiddleware
@@ -201,6 +201,10 @@ class PageCacheMiddleware:
                 if answer is not None:
                     return page_cache.as_response(answer)
             key, generation = request.META[page_cache.LOOKED_UP]
+        # A miss is rendered whole, so that it can be kept: the client's If-None-Match is
+        # answered from the stored ETag below, not by ConditionalGetMiddleware (a 304 would
+        # be neither kept nor marked public).
+        if_none_match = request.META.pop("HTTP_IF_NONE_MATCH", None) if key else None
 
         response = self.get_response(request)
 
@@ -223,6 +227,12 @@ class PageCacheMiddleware:
             response.headers[page_cache.STATUS_HEADER] = "miss"
         elif not response.has_header("Cache-Control"):
             patch_cache_control(response, no_cache=True)
+        if if_none_match is not None:
+            request.META["HTTP_IF_NONE_MATCH"] = if_none_match
+            if response.status_code == 200:
+                response = get_conditional_response(
+                    request, etag=response.get("ETag"), response=response
+                )
         return self.without_body_for_head(request, response)
 
     @staticmethod

@@ -7,6 +7,7 @@ Runs on the configured cache: Redis when REDIS_URL is set (CI), else per-process
 import datetime
 import io
 import re
+import time
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -182,6 +183,18 @@ def test_a_matching_if_none_match_gets_a_304(client, django_assert_num_queries):
     assert response.content == b""
     assert response["ETag"] == etag
     assert client.get("/fr/editions/", HTTP_IF_NONE_MATCH='"stale"').status_code == 200
+
+
+def test_a_revalidation_after_a_purge_gets_a_304_and_keeps_the_page(client):
+    etag = client.get("/fr/editions/")["ETag"]
+    page_cache.purge()  # a publication elsewhere: this page is unchanged
+
+    response = client.get("/fr/editions/", HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+    assert response["ETag"] == etag
+    assert response["Cache-Control"] == "public, max-age=60"
+    assert client.get("/fr/editions/")[STATUS] == "hit"
 
 
 def test_a_publication_changes_the_etag(client, on_commit, think_small):
@@ -645,3 +658,12 @@ def test_this_processs_purge_is_seen_at_once(client, shared_store, on_commit, th
 
     response = client.get(think_small.url)
     assert response[STATUS] == "miss" and "Article Pangolin" in response.content.decode()
+
+
+def test_a_read_begun_before_a_purge_never_brings_the_old_generation_back():
+    generation = page_cache._Generation()
+    began = time.monotonic()
+    generation.remember("after the purge", time.monotonic())  # this process purged
+    generation.remember("before the purge", began)  # another thread's slower read
+
+    assert generation.trusted() == "after the purge"
