@@ -23,6 +23,7 @@ once more when it commits, so that another process that cached the old tree in b
 not believed either.
 """
 
+import logging
 import pickle
 import threading
 import uuid
@@ -31,7 +32,10 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 
+from portal.cache import CACHE_ERRORS
 from portal.process_memory import ProcessMemory
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "tree-cache:version"
 # Entries are (version, pickled value); an entry of another shape, from an earlier release,
@@ -73,7 +77,8 @@ def _changed_in_this_transaction():
 
 def get_or_compute(key, compute, keep=None):
     """The value cached under `key` for the current tree, else `compute()`, then cached
-    unless `keep(value)` is false.
+    unless `keep(value)` is false. With Redis unreachable, `compute()` (pages render
+    without the cache, more slowly, rather than fail).
 
     An entry holds the version it was computed under (an entry of an older tree is
     replaced) and the value, serialised. The first lookup of a request reads the version and
@@ -83,6 +88,29 @@ def get_or_compute(key, compute, keep=None):
         return compute()
     full_key = f"{ENTRY_PREFIX}{key}"
     shared = is_shared()
+    try:
+        version, data = _read(full_key, shared)
+    except CACHE_ERRORS as error:
+        logger.warning("Tree cache unavailable, computing %s: %s", key, error)
+        return compute()
+    if data is not None:
+        return pickle.loads(data)  # noqa: S301 - written by this module
+    value = compute()
+    if version is not None and (keep is None or keep(value)):
+        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        try:
+            cache.set(full_key, (version, data), TIMEOUT if shared else LOCAL_TIMEOUT)
+        except CACHE_ERRORS as error:
+            logger.warning("Tree cache unavailable, %s not kept: %s", key, error)
+            return value
+        if shared:
+            _memory.set(full_key, version, data, len(data))
+    return value
+
+
+def _read(full_key, shared):
+    """(the current version, the entry's serialised value when it is of that version);
+    (None, None) with a cache that keeps nothing (DummyCache)."""
     version = getattr(_request, "version", None)
     if version is None:
         values = cache.get_many([VERSION_KEY, full_key])
@@ -91,27 +119,21 @@ def get_or_compute(key, compute, keep=None):
             # A random start: an evicted version key never brings old entries back.
             cache.add(VERSION_KEY, uuid.uuid4().hex, None)
             version = cache.get(VERSION_KEY)
-            if version is None:  # a cache that keeps nothing (DummyCache)
-                return compute()
+            if version is None:
+                return None, None
         if getattr(_request, "active", False):
             _request.version = version
         entry = values.get(full_key)
     else:
         data = _memory.get(full_key, version) if shared else None
         if data is not None:
-            return pickle.loads(data)  # noqa: S301 - written by this module
+            return version, data
         entry = cache.get(full_key)
-    if entry is not None and entry[0] == version:
-        if shared:
-            _memory.set(full_key, version, entry[1], len(entry[1]))
-        return pickle.loads(entry[1])  # noqa: S301 - written by this module
-    value = compute()
-    if keep is None or keep(value):
-        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-        cache.set(full_key, (version, data), TIMEOUT if shared else LOCAL_TIMEOUT)
-        if shared:
-            _memory.set(full_key, version, data, len(data))
-    return value
+    if entry is None or entry[0] != version:
+        return version, None
+    if shared:
+        _memory.set(full_key, version, entry[1], len(entry[1]))
+    return version, entry[1]
 
 
 def reset():

@@ -82,3 +82,23 @@ def test_process_memory_keeps_the_most_recently_used_within_its_limit():
     assert memory.get("a", "other version") is None
     memory.set("huge", "v", "H", 11)
     assert memory.get("huge", "v") is None and memory.size == 8
+
+
+class UnreachableCache:
+    """A cache whose server does not answer, as Redis down."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise ConnectionError("Connection refused")
+
+        return fail
+
+
+def test_with_the_cache_unreachable_values_are_computed(monkeypatch, caplog):
+    with monkeypatch.context() as patched:
+        patched.setattr(tree_cache, "cache", UnreachableCache())
+
+        value = tree_cache.get_or_compute("menu", lambda: ["Éditions", "Articles"])
+
+    assert value == ["Éditions", "Articles"]
+    assert "Tree cache unavailable" in caplog.text
