@@ -75,6 +75,22 @@ def test_language_switcher_links_each_page_to_its_translation(client, en):
     assert 'hreflang="en"' in html
 
 
+def test_language_switcher_keeps_the_search_and_its_query(client):
+    html = client.get("/fr/search/?q=petite+%C3%A9chelle&kind=article").content.decode()
+
+    switcher = html[html.index('class="lang-switcher"') :]
+    switcher = switcher[: switcher.index("</nav>")]
+    assert 'href="/en/search/?q=petite+%C3%A9chelle&amp;kind=article"' in switcher
+    assert 'href="/fr/search/?q=petite+%C3%A9chelle&amp;kind=article"' in switcher
+
+
+def test_language_switcher_of_an_unknown_page_leads_home(client):
+    html = client.get("/fr/cette-page-n-existe-pas/").content.decode()
+
+    switcher = html[html.index('class="lang-switcher"') :]
+    assert 'href="/en/"' in switcher[: switcher.index("</nav>")]
+
+
 @pytest.mark.parametrize(
     ("accept_language", "prefix"), [("en-GB,en;q=0.9", "/en/"), ("fr-FR,fr;q=0.9", "/fr/")]
 )

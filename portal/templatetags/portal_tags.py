@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django import template
 from django.conf import settings
 from django.db.models import Q
+from django.urls import translate_url
 from django.utils import translation
 
 from wagtail.models import Page, Site
@@ -237,10 +238,11 @@ def page_translations(context, page):
 def language_links(context, page=None):
     """`{% language_links page as links %}`: one LanguageLink per site language, for the
     language switcher. A language the page is not translated into links to that language's
-    home page (`is_fallback`); without a page, every language links to its home page."""
+    home page (`is_fallback`). Without a page, a view of our own (the search, with its query)
+    links to the same view in each language; anything else (an error page), to each home."""
     homes = locale_homes(context)
     if page is None or not isinstance(page, Page):
-        return homes
+        return _view_links(context, homes)
     translated = {link.language_code: link for link in page_translations(context, page)}
     links = []
     for home in homes:
@@ -258,6 +260,32 @@ def language_links(context, page=None):
                     is_fallback=True,
                 )
             )
+    return links
+
+
+# Views that exist in every language under the same name (i18n_patterns).
+TRANSLATED_VIEWS = frozenset({"search"})
+
+
+def _view_links(context, homes):
+    """The same view and query string in each language, for TRANSLATED_VIEWS."""
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.url_name not in TRANSLATED_VIEWS:
+        return homes
+    links = []
+    for home in homes:
+        url = translate_url(request.get_full_path(), home.language_code)
+        links.append(
+            LanguageLink(
+                language_code=home.language_code,
+                name=home.name,
+                url=url,
+                full_url=request.build_absolute_uri(url),
+                is_current=home.is_current,
+                is_default=home.is_default,
+            )
+        )
     return links
 
 
