@@ -10,6 +10,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_content", verbosity=0)
 
 
+@pytest.fixture
+def search_index(committed_content):
+    """The committed content in the search engine (its index is not part of the rollback)."""
+    import io
+
+    from django.core.cache import cache
+
+    cache.clear()
+    call_command("rebuild_search_index", "--skip-entries", stdout=io.StringIO())
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     """Uploaded and generated files (images, invoice PDFs, imports) go to a per-test folder."""
@@ -25,6 +38,29 @@ def fresh_tree_cache():
 
     yield
     tree_cache.reset()
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Make a change as an editor does: committed, then what the site runs after the commit
+    (page-cache purge, tree-cache reset, indexing tasks, eager in tests)."""
+
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    return run
+
+
+@pytest.fixture
+def shared_tree_cache(monkeypatch):
+    """The tree cache as with Redis: the test cache treated as a store every process shares,
+    this process's memory of it empty (home/tree_cache.py)."""
+    from home import tree_cache
+    from portal.process_memory import ProcessMemory
+
+    monkeypatch.setattr(tree_cache, "_is_local", lambda: False)
+    monkeypatch.setattr(tree_cache, "_memory", ProcessMemory(1024 * 1024))
 
 
 @pytest.fixture

@@ -8,14 +8,11 @@ evaluated through the DevTools protocol, so the site's CSP stays in force for th
 A failure lists every violation: page, rule, impact and the elements' selectors.
 """
 
-import io
 import json
 import os
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
-from django.core.management import call_command
 
 import pytest
 from playwright.sync_api import expect
@@ -39,15 +36,6 @@ def axe_source():
     if os.environ.get("REQUIRE_BROWSER_TESTS"):
         pytest.fail(message)
     pytest.skip(message)
-
-
-@pytest.fixture
-def search_index(committed_content):
-    """The committed content in the search engine (its index is not part of the rollback)."""
-    cache.clear()
-    call_command("rebuild_search_index", "--skip-entries", stdout=io.StringIO())
-    yield
-    cache.clear()
 
 
 def run_axe(page, source):

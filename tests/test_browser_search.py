@@ -1,10 +1,6 @@
 """The header search box suggests pages as a reader types, in a real browser, by keyboard."""
 
-import io
 import re
-
-from django.core.cache import cache
-from django.core.management import call_command
 
 import pytest
 from playwright.sync_api import expect
@@ -16,15 +12,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def search_index(committed_content):
-    """The committed content in the search engine (its index is not part of the rollback)."""
-    cache.clear()
-    call_command("rebuild_search_index", "--skip-entries", stdout=io.StringIO())
-    yield
-    cache.clear()
 
 
 def header_box(page):

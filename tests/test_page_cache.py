@@ -41,17 +41,6 @@ def page_cache_on(settings):
 
 
 @pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run what the site does after the change commits (the purge, the indexing tasks)."""
-
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
-@pytest.fixture
 def think_small(fr):
     return EditionPage.objects.get(locale=fr, start_year=2016)
 

@@ -54,17 +54,6 @@ def engine(request, settings):
         yield get_search_service()
 
 
-@pytest.fixture
-def on_commit(django_capture_on_commit_callbacks):
-    """Run what the site does after commit (the indexing tasks, eager in tests)."""
-
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
 def titles(service, query, **filters):
     page = service.search(SearchRequest(query=query, **filters))
     return [hit.title for hit in page.hits]

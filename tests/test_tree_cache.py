@@ -15,12 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shared_store(monkeypatch):
-    """The test cache, treated as the shared store Redis is; this process's memory empty."""
-    monkeypatch.setattr(tree_cache, "_is_local", lambda: False)
-    monkeypatch.setattr(tree_cache, "_memory", ProcessMemory(1024 * 1024))
-    tree_cache.reset()
-    yield
+def shared_store(shared_tree_cache):
     tree_cache.reset()
 
 

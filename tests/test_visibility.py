@@ -185,22 +185,6 @@ def test_partner_only_pages_are_listed_nowhere_public(client, think_small):
 # Routes kept in the tree cache (home/routing.py) -------------------------------------------
 
 
-@pytest.fixture
-def kept_routes(monkeypatch, django_capture_on_commit_callbacks):
-    """Routes kept as with Redis (the test cache treated as shared), and a way to make a
-    change as an editor does: committed, with what runs after the commit."""
-    from portal.process_memory import ProcessMemory
-
-    monkeypatch.setattr(tree_cache, "_is_local", lambda: False)
-    monkeypatch.setattr(tree_cache, "_memory", ProcessMemory(1024 * 1024))
-
-    def committed(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-
-    return committed
-
-
 def asks_for_password(response):
     return response.status_code == 200 and 'name="password"' in response.content.decode()
 
@@ -214,7 +198,7 @@ def routed(client, url):
 
 
 def test_a_private_page_asks_for_its_password_from_its_kept_route(
-    client, kept_routes, private_article
+    client, shared_tree_cache, private_article
 ):
     tree_cache.reset()  # the fixtures' pages, as if committed
     first, first_routed = routed(client, private_article.url)
@@ -227,14 +211,14 @@ def test_a_private_page_asks_for_its_password_from_its_kept_route(
 
 
 def test_restricting_an_edition_protects_its_articles_already_read(
-    client, kept_routes, think_small, public_article
+    client, shared_tree_cache, on_commit, think_small, public_article
 ):
     tree_cache.reset()  # the fixtures' pages, as if committed
     client.get(public_article.url)
     response, was_routed = routed(client, public_article.url)
     assert public_article.title in response.content.decode() and not was_routed
 
-    kept_routes(
+    on_commit(
         lambda: PageViewRestriction.objects.create(
             page=think_small, restriction_type=PageViewRestriction.PASSWORD, password="secret"
         )
