@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -46,6 +45,8 @@ from bench.load.__main__ import (
     BenchmarkError,
     configured_database_urls,
     free_port,
+    gunicorn_command,
+    production_environment,
     start,
     stop,
     tail,
@@ -75,29 +76,6 @@ CHROME_FLAGS = [
     "--no-first-run",
 ]
 NOINDEX = {"search", "sign-up"}  # robots noindex by design: is-crawlable is not scored
-
-
-def production_environment(database_url: str, port: int, temp: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url,
-        "EMAIL_URL": "consolemail://",
-        "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}",
-        "SECURE_SSL_REDIRECT": "false",
-        "DEBUG": "false",
-        "STATIC_ROOT": str(temp / "static"),
-        "MEDIA_ROOT": str(temp / "media"),
-        "PRIVATE_MEDIA_ROOT": str(temp / "private"),
-        # Empty rather than removed: .env never overrides the environment, so a developer's
-        # .env cannot switch these services on here. The cache is per process.
-        "REDIS_URL": "",
-        "ELASTICSEARCH_URL": "",
-        "CELERY_BROKER_URL": "",
-        "CELERY_RESULT_BACKEND": "",
-    }
 
 
 def prepare_site(database_url: str) -> None:
@@ -296,24 +274,12 @@ def main(argv=None) -> int:
     gunicorn = None
     try:
         port = free_port()
-        environment = production_environment(database_url, port, temp)
+        # No Redis: the audit needs no shared cache, each process keeps its own.
+        environment = production_environment(database_url, "", port, temp)
         os.environ.update(environment)
         prepare_site(database_url)
         log = temp / "gunicorn.log"
-        gunicorn = start(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portal.wsgi:application",
-                "--workers",
-                str(options.workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-            ],
-            environment,
-            log,
-        )
+        gunicorn = start(gunicorn_command(port, options.workers), environment, log)
         wait_until_ready("gunicorn", gunicorn, port, ("/health/live", "/fr/"), log)
         print(f"gunicorn answers on http://127.0.0.1:{port}/; Lighthouse:", flush=True)
         shutil.rmtree(OUT / "reports", ignore_errors=True)

@@ -140,18 +140,21 @@ def without_password(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
-def production_environment(options, port: int, temp: Path) -> dict[str, str]:
-    """What gunicorn (and this process, to prepare the site) runs with."""
+def production_environment(
+    database_url: str, redis_url: str, port: int, temp: Path
+) -> dict[str, str]:
+    """What gunicorn (and this process, to prepare the site) runs with; no Redis when
+    `redis_url` is empty (each process its own cache)."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": options.database_url,
+        "DATABASE_URL": database_url,
         "EMAIL_URL": "consolemail://",
         "WAGTAILADMIN_BASE_URL": f"http://127.0.0.1:{port}",
         "SECURE_SSL_REDIRECT": "false",
-        "REDIS_URL": options.redis_url,
+        "REDIS_URL": redis_url,
         "DEBUG": "false",
         "STATIC_ROOT": str(temp / "static"),
         "MEDIA_ROOT": str(temp / "media"),
@@ -265,6 +268,19 @@ def stop(process: subprocess.Popen | None) -> None:
     process.poll()
 
 
+THREADS = 4  # per gunicorn worker, as the image's GUNICORN_THREADS defaults to
+
+
+def run_summary(results: dict) -> str:
+    """The first line of a report: the archive, the search engine, the server."""
+    return (
+        f"{results['articles']} live articles, {results['engine']} search engine on "
+        f"{results['database']}; gunicorn {results['tools']['gunicorn']} "
+        f"({results['parameters']['workers']} workers of {THREADS} threads), production "
+        "settings, Redis cache"
+    )
+
+
 def gunicorn_command(port: int, workers: int, application: str = "portal.wsgi:application"):
     """gunicorn serving the portal as the image does (Dockerfile): threaded workers, 4 threads
     each, a listening socket each, on loopback."""
@@ -278,7 +294,7 @@ def gunicorn_command(port: int, workers: int, application: str = "portal.wsgi:ap
         "--worker-class",
         "gthread",
         "--threads",
-        "4",
+        str(THREADS),
         "--reuse-port",
         "--bind",
         f"127.0.0.1:{port}",
@@ -456,11 +472,7 @@ def table_row(name: str, row: dict) -> str:
 
 def print_report(results: dict, out: Path) -> None:
     machine, parameters = results["machine"], results["parameters"]
-    print(
-        f"\n{results['articles']} live articles, {results['engine']} search engine on "
-        f"{results['database']}; gunicorn {results['tools']['gunicorn']} "
-        f"({parameters['workers']} workers of 4 threads), production settings, Redis cache.\n"
-    )
+    print(f"\n{run_summary(results)}.\n")
     print("| Page | Path | Requests/s | p50 | p99 | Non-2xx | Socket errors |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for row in results["pages"]:
@@ -569,7 +581,7 @@ def main(argv=None) -> int:
         # The same port from run to run: the site record is set to it (configure_site), and
         # changing it makes the search index rebuild itself (minutes at 10 000 articles).
         port = free_port(options.port)
-        environment = production_environment(options, port, temp)
+        environment = production_environment(options.database_url, options.redis_url, port, temp)
         os.environ.update(environment)
 
         def progress(done, total):

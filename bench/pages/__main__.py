@@ -54,6 +54,7 @@ from bench.load.__main__ import (
     production_environment,
     refused,
     run_record,
+    run_summary,
     server_arguments,
     start,
     stop,
@@ -236,10 +237,8 @@ def verdicts(results: dict) -> list[str]:
 def print_report(results: dict, out: Path) -> None:
     machine, parameters = results["machine"], results["parameters"]
     print(
-        f"\n{results['articles']} live articles, {results['engine']} search engine on "
-        f"{results['database']}; gunicorn {results['tools']['gunicorn']} "
-        f"({parameters['workers']} workers of 4 threads), production settings, Redis cache; "
-        f"nginx {results['tools']['nginx']} serving each page's saved HTML.\n"
+        f"\n{run_summary(results)}; nginx {results['tools']['nginx']} serving each page's "
+        "saved HTML.\n"
     )
     print(
         "| Page | Path | Rendered req/s | p99 | Cached req/s | p99 | nginx req/s | p99 "
@@ -319,7 +318,7 @@ def main(argv=None) -> int:
     try:
         tools = find_tools()
         port = free_port(options.port)  # the same from run to run: see bench/load
-        environment = production_environment(options, port, temp)
+        environment = production_environment(options.database_url, options.redis_url, port, temp)
         os.environ.update(environment)
 
         def progress(done, total):
