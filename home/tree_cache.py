@@ -60,14 +60,10 @@ def request_finished(**kwargs):
     _request.active, _request.version = False, None
 
 
-def _is_local():
-    return isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache)
-
-
 def is_shared():
     """Whether every process reads the same entries (Redis): a change is then seen by all of
     them at once, not after LOCAL_TIMEOUT."""
-    return not _is_local()
+    return not isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache)
 
 
 def _changed_in_this_transaction():
@@ -136,21 +132,24 @@ def _read(full_key, shared):
     return version, entry[1]
 
 
+def _new_version():
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    _request.version = None
+
+
 def reset():
     """Forget everything cached from the tree.
 
     `tree_changed` calls it when the change commits. A test whose fixture builds pages without
     Wagtail's signals (bulk inserts) calls it after building them and after rolling back.
     """
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    _request.version = None
+    _new_version()
     connection._tree_cache_changed_in = None
 
 
 def tree_changed():
     """Content changed (portal/signals.py): forget what was cached, now and at commit."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
-    _request.version = None
+    _new_version()
     if connection.in_atomic_block:
         connection._tree_cache_changed_in = connection.atomic_blocks[0]
         transaction.on_commit(reset)

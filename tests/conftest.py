@@ -59,7 +59,7 @@ def shared_tree_cache(monkeypatch):
     from home import tree_cache
     from portal.process_memory import ProcessMemory
 
-    monkeypatch.setattr(tree_cache, "_is_local", lambda: False)
+    monkeypatch.setattr(tree_cache, "is_shared", lambda: True)
     monkeypatch.setattr(tree_cache, "_memory", ProcessMemory(1024 * 1024))
 
 

@@ -229,7 +229,7 @@ def test_restricting_an_edition_protects_its_articles_already_read(
 
 
 def test_without_redis_routes_are_not_kept(client, monkeypatch, public_article):
-    monkeypatch.setattr(tree_cache, "_is_local", lambda: True)  # each process's own memory
+    monkeypatch.setattr(tree_cache, "is_shared", lambda: False)  # each process's own memory
     tree_cache.reset()
     client.get(public_article.url)
 
