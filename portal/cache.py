@@ -71,8 +71,8 @@ NOT_MODIFIED_HEADERS = frozenset(
     {"Cache-Control", "Content-Location", "Date", "ETag", "Expires", "Last-Modified", "Vary"}
 )
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage
-# Never replayed from an entry: they belong to the request that rendered it (django-csp adds
-# the policy again to every answer, outside this middleware).
+# Never replayed from an entry: they belong to the request that rendered it (a hit gets the
+# site's policy again, from portal.csp, in cached_answer).
 UNSTORED_HEADERS = frozenset(
     {
         "set-cookie",
@@ -282,7 +282,8 @@ class PageCacheApplication:
     """Serve the page cache's hits before Django's own handler.
 
     A hit needs neither the middleware, nor the URL resolver, nor the database: answered
-    here, it costs a third of going through Django's handler (bench/pages). Anything else
+    here from the process's memory, it costs about 13 µs in-process, against about 700 µs
+    through Django's handler (README, "Page benchmark"). Anything else
     (a miss, an uncacheable request, a Host that ALLOWED_HOSTS refuses) goes to Django, whose
     PageCacheMiddleware stores what it renders and answers the same hits when this wrapper is
     not in front (the test client, the development server).
