@@ -88,7 +88,7 @@ class BasePage(IntroductionMixin, Page):
         its live, public translations (`route_translations`, for the hreflang links and the
         language switcher), all from the first query.
         """
-        if not path_components and hasattr(self, "_route_ancestors"):
+        if not path_components and hasattr(self, "route_translations"):
             return super().route(request, path_components)  # found by the routing below
         steps = range(1, len(path_components) + 1)
         url_paths = [self.url_path + "/".join(path_components[:n]) + "/" for n in steps]
@@ -126,7 +126,6 @@ class BasePage(IntroductionMixin, Page):
             if row.live and row.is_public:
                 by_key.setdefault(row.translation_key, []).append(row)
         if not path_components:
-            self._route_ancestors = walked
             self.route_restricted = _restricted(walked)
             self.route_translations = by_key.get(self.translation_key, [])
             return super().route(request, path_components)
@@ -140,7 +139,6 @@ class BasePage(IntroductionMixin, Page):
             model = page.specific_class
             if not remaining or model is None or model.route not in _PLAIN_ROUTES:
                 specific = page.specific
-                specific._route_ancestors = walked
                 specific.route_restricted = _restricted(walked)
                 if not remaining:
                     specific.route_translations = by_key.get(page.translation_key, [])
